@@ -1,0 +1,1 @@
+"""Capture: read frames from video files, webcams and RTSP/HTTP cameras."""

@@ -1,0 +1,222 @@
+"""Export a trained Keras model to ONNX (dynamic batch, calibrated softmax), TFLite and int8 ONNX.
+
+    python -m training.export --checkpoint runs/emonet-v1/best.keras --name emonet --out models/
+
+1. Temperature scaling is fitted on the run's dev split (never on PublicTest).
+2. The ONNX graph outputs softmax(logits / T) and carries its own metadata (name, version,
+   classes, temperature, input spec), which the runtime reads.
+3. Every export is checked against Keras on the whole of PublicTest: argmax agreement and the
+   largest probability difference go into ``<name>.export.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emostream.core.labels import class_names
+from training.data import SPLIT_VAL, load_fer2013, to_six_classes
+from training.train import TrainConfig, prepare
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    format: str
+    path: str
+    bytes: int
+    argmax_agreement: float
+    max_abs_prob_diff: float
+    accuracy: float
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature T minimising the NLL of softmax(logits / T) (Guo et al. 2017)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        scaled = logits / np.exp(log_t)
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        log_probs = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+        return float(-log_probs[np.arange(len(labels)), labels].mean())
+
+    result = minimize_scalar(nll, bounds=(np.log(0.25), np.log(8.0)), method="bounded")
+    return float(np.exp(result.x))
+
+
+def calibrated_model(model: Any, temperature: float) -> Any:
+    import keras
+
+    scaled = keras.layers.Rescaling(1.0 / temperature, name="temperature")(model.output)
+    probabilities = keras.layers.Softmax(name="probabilities")(scaled)
+    return keras.Model(model.input, probabilities, name=f"{model.name}_calibrated")
+
+
+def to_onnx(model: Any, path: Path, metadata: dict[str, str]) -> None:
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    spec = (tf.TensorSpec((None, 48, 48, 1), tf.float32, name="face"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=17)
+    proto.graph.output[0].name = proto.graph.output[0].name  # keep tf2onnx's name; runtime takes output 0
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    path.write_bytes(proto.SerializeToString())
+
+
+def to_tflite(model: Any, path: Path) -> None:
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    path.write_bytes(converter.convert())
+
+
+def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray) -> None:
+    """Static int8 quantisation (QDQ, per-channel weights), calibrated on dev crops."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quant_pre_process, quantize_static
+
+    input_name = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+    batches = [calibration[i : i + 64] for i in range(0, len(calibration), 64)]
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._batches = iter(batches)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self._batches, None)
+            return None if batch is None else {input_name: batch}
+
+    prepared = int8_path.with_suffix(".pre.onnx")
+    quant_pre_process(str(onnx_path), str(prepared))
+    quantize_static(
+        str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+    )
+    prepared.unlink()
+    import onnx
+
+    proto = onnx.load(str(int8_path))
+    source = onnx.load(str(onnx_path))
+    del proto.metadata_props[:]
+    for entry in source.metadata_props:
+        added = proto.metadata_props.add()
+        added.key, added.value = entry.key, entry.value + ("-int8" if entry.key == "version" else "")
+    onnx.save(proto, str(int8_path))
+
+
+def onnx_probabilities(path: Path, images: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: images[i : i + 256]})[0] for i in range(0, len(images), 256)])
+
+
+def tflite_probabilities(path: Path, images: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    detail = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(detail["index"], [256, 48, 48, 1])
+    interpreter.allocate_tensors()
+    out_index = interpreter.get_output_details()[0]["index"]
+    outputs = []
+    for i in range(0, len(images), 256):
+        chunk = images[i : i + 256]
+        padded = np.zeros((256, 48, 48, 1), dtype=np.float32)
+        padded[: len(chunk)] = chunk
+        interpreter.set_tensor(detail["index"], padded)
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(out_index)[: len(chunk)].copy())
+    return np.concatenate(outputs)
+
+
+def check(fmt: str, path: Path, reference: np.ndarray, candidate: np.ndarray, labels: np.ndarray) -> ExportCheck:
+    return ExportCheck(
+        format=fmt,
+        path=str(path),
+        bytes=path.stat().st_size,
+        argmax_agreement=float((reference.argmax(1) == candidate.argmax(1)).mean()),
+        max_abs_prob_diff=float(np.abs(reference - candidate).max()),
+        accuracy=float((candidate.argmax(1) == labels).mean()),
+    )
+
+
+def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Any]:
+    import keras
+
+    import training.models  # noqa: F401  (registers the custom layers)
+
+    run_dir = checkpoint.parent
+    config = TrainConfig(**{k: v for k, v in json.loads((run_dir / "config.json").read_text()).items() if k in TrainConfig.__dataclass_fields__ and k != "augment"})
+    model = keras.saving.load_model(checkpoint, compile=False)
+    _, dev, _, data_hash = prepare(config)
+    dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
+    temperature = fit_temperature(np.asarray(model.predict(dev_x, batch_size=256, verbose=0)), dev.labels)
+    calibrated = calibrated_model(model, temperature)
+
+    val = load_fer2013(Path(config.data)).split(SPLIT_VAL)
+    if config.classes == 6:
+        val = to_six_classes(val)
+    val_x = (val.images.astype(np.float32) / 255.0)[..., None]
+    reference = np.asarray(calibrated.predict(val_x, batch_size=256, verbose=0))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "name": name,
+        "version": version,
+        "classes": json.dumps(list(class_names(config.classes))),
+        "input_size": "48",
+        "input_spec": "face: float32 (N, 48, 48, 1), grayscale in [0, 1]; per-image standardisation is inside the graph",
+        "temperature": f"{temperature:.6f}",
+        "architecture": config.arch,
+        "train_data_sha256": data_hash,
+        "checkpoint_sha256": hashlib.sha256(checkpoint.read_bytes()).hexdigest(),
+    }
+    checks: list[ExportCheck] = []
+    onnx_path = out_dir / f"{name}.onnx"
+    to_onnx(calibrated, onnx_path, metadata)
+    checks.append(check("onnx", onnx_path, reference, onnx_probabilities(onnx_path, val_x), val.labels))
+    if "tflite" in formats:
+        tflite_path = out_dir / f"{name}.tflite"
+        to_tflite(calibrated, tflite_path)
+        checks.append(check("tflite", tflite_path, reference, tflite_probabilities(tflite_path, val_x), val.labels))
+    if "int8" in formats:
+        int8_path = out_dir / f"{name}.int8.onnx"
+        to_int8(onnx_path, int8_path, dev_x[:1024])
+        checks.append(check("onnx-int8", int8_path, reference, onnx_probabilities(int8_path, val_x), val.labels))
+    summary = {
+        "name": name,
+        "version": version,
+        "checkpoint": str(checkpoint),
+        "temperature": temperature,
+        "keras_accuracy_publictest": float((reference.argmax(1) == val.labels).mean()),
+        "checks": [asdict(c) for c in checks],
+    }
+    (out_dir / f"{name}.export.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a .keras file inside a run folder")
+    parser.add_argument("--name", default="emonet")
+    parser.add_argument("--version", default="1")
+    parser.add_argument("--out", type=Path, default=Path("models"))
+    parser.add_argument("--formats", default="onnx,tflite,int8", help="comma list of onnx, tflite, int8")
+    args = parser.parse_args(argv)
+    summary = export(args.checkpoint, args.name, args.version, args.out, tuple(args.formats.split(",")))
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

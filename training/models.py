@@ -1,0 +1,135 @@
+"""Model architectures: emostream's own nets and the seeds' baselines, all Keras 3.
+
+Every model takes (N, 48, 48, 1) float32 in [0, 1] (the preprocessing layer inside the model
+normalises) and ends in logits; softmax (with the fitted temperature) is added at export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+from keras import layers
+
+INPUT_SHAPE = (48, 48, 1)
+
+
+@keras.saving.register_keras_serializable(package="emostream")
+class Standardise(layers.Layer):
+    """Per-image standardisation: zero mean, unit variance. Makes the net indifferent to exposure."""
+
+    def call(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
+        mean = keras.ops.mean(inputs, axis=(1, 2, 3), keepdims=True)
+        std = keras.ops.std(inputs, axis=(1, 2, 3), keepdims=True)
+        return (inputs - mean) / (std + 1e-3)
+
+
+def _bn(name: str) -> layers.BatchNormalization:
+    # momentum 0.9: with ~200 steps an epoch, Keras's default 0.99 leaves the moving statistics far behind
+    return layers.BatchNormalization(momentum=0.9, name=name)
+
+
+def _conv_bn_relu(x: keras.KerasTensor, filters: int, stride: int = 1, name: str = "") -> keras.KerasTensor:
+    x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = _bn(f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _residual_block(x: keras.KerasTensor, filters: int, stride: int, name: str) -> keras.KerasTensor:
+    shortcut = x
+    y = _conv_bn_relu(x, filters, stride, name=f"{name}_a")
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_b_conv")(y)
+    y = _bn(f"{name}_b_bn")(y)
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj_conv")(x)
+        shortcut = _bn(f"{name}_proj_bn")(shortcut)
+    return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([shortcut, y]))
+
+
+def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    inputs = keras.Input(INPUT_SHAPE, name="face")
+    return inputs, Standardise(name="standardise")(inputs)
+
+
+def emonet(num_classes: int = 7, widths: tuple[int, ...] = (32, 64, 128, 256), blocks: tuple[int, ...] = (1, 2, 2, 1), dropout: float = 0.3, stem_width: int = 0) -> keras.Model:
+    """emostream's net: a compact ResNet for 48x48 faces.
+
+    Stem at full resolution, then stages at 24, 12, 6 and 3 pixels. Widths and depths are chosen
+    to fit the CPU budget (>= 2,000 crops/s at batch 64 on 2 cores, see bench/).
+    """
+    inputs, x = _inputs()
+    x = _conv_bn_relu(x, stem_width or widths[0] // 2, name="stem1")
+    x = _conv_bn_relu(x, widths[0], stride=2, name="stem2")
+    for stage, (filters, count) in enumerate(zip(widths, blocks, strict=True)):
+        for block in range(count):
+            stride = 2 if (block == 0 and stage > 0) else 1
+            x = _residual_block(x, filters, stride, name=f"s{stage + 1}b{block + 1}")
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name="emonet")
+
+
+def emonet_small(num_classes: int = 7) -> keras.Model:
+    return emonet(num_classes, widths=(24, 48, 96, 192), blocks=(1, 1, 2, 1))
+
+
+def shallow_cnn(num_classes: int = 7) -> keras.Model:
+    """Seed baseline: the shallow 3-conv CNN (reported at ~62% on FER2013)."""
+    inputs, x = _inputs()
+    for index, filters in enumerate((32, 64, 128)):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{index + 1}")(x)
+        x = layers.MaxPooling2D(name=f"pool{index + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(256, activation="relu", name="fc")(x)
+    x = layers.Dropout(0.5, name="dropout")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name="shallow_cnn")
+
+
+def vgg_style(num_classes: int = 7) -> keras.Model:
+    """Seed baseline: the Keras VGG-style CNN (reported at 56-65%)."""
+    inputs, x = _inputs()
+    for stage, filters in enumerate((64, 128, 256, 512)):
+        for conv in range(2):
+            x = _conv_bn_relu(x, filters, name=f"b{stage + 1}c{conv + 1}")
+        x = layers.MaxPooling2D(name=f"pool{stage + 1}")(x)
+        x = layers.Dropout(0.25, name=f"drop{stage + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(512, activation="relu", name="fc1")(x)
+    x = layers.Dropout(0.5, name="fc_drop")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name="vgg_style")
+
+
+def mini_xception(num_classes: int = 7) -> keras.Model:
+    """Seed baseline: mini-Xception, the model of the ``fer`` package (65.5% reported)."""
+    inputs, x = _inputs()
+    x = _conv_bn_relu(x, 8, name="stem1")
+    x = _conv_bn_relu(x, 8, name="stem2")
+    for index, filters in enumerate((16, 32, 64, 128)):
+        residual = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False, name=f"x{index}_res")(x)
+        residual = _bn(f"x{index}_res_bn")(residual)
+        y = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"x{index}_sep1")(x)
+        y = _bn(f"x{index}_bn1")(y)
+        y = layers.ReLU(name=f"x{index}_relu")(y)
+        y = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=f"x{index}_sep2")(y)
+        y = _bn(f"x{index}_bn2")(y)
+        y = layers.MaxPooling2D(3, strides=2, padding="same", name=f"x{index}_pool")(y)
+        x = layers.Add(name=f"x{index}_add")([y, residual])
+    x = layers.Conv2D(num_classes, 3, padding="same", name="head")(x)
+    outputs = layers.GlobalAveragePooling2D(name="logits")(x)
+    return keras.Model(inputs, outputs, name="mini_xception")
+
+
+ARCHITECTURES: dict[str, Callable[[int], keras.Model]] = {
+    "emonet": emonet,
+    "emonet_small": emonet_small,
+    "shallow_cnn": shallow_cnn,
+    "vgg_style": vgg_style,
+    "mini_xception": mini_xception,
+}
+
+
+def build(name: str, num_classes: int = 7) -> keras.Model:
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; choose from {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[name](num_classes)

@@ -1,0 +1,244 @@
+"""Train an emotion model on FER2013, resumably: a checkpoint every epoch, ``--resume`` continues.
+
+    python -m training.train --data ../shared/data/fer2013/fer2013_train_val.npz --run-dir runs/emonet
+
+Model choices are made on a dev part split off Training (``--dev-fraction``); PublicTest is never
+looked at here. Works on Keras's TensorFlow and torch backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training.augment import AugmentConfig, augment_batch, mixup
+from training.data import SPLIT_TRAIN, FerSplit, dev_split, load_fer2013, to_six_classes
+
+DEFAULT_DATA = Path("../shared/data/fer2013/fer2013_train_val.npz")
+
+
+@dataclass
+class TrainConfig:
+    data: str = str(DEFAULT_DATA)
+    arch: str = "emonet"
+    classes: int = 7
+    epochs: int = 60
+    batch_size: int = 128
+    lr: float = 0.05
+    weight_decay: float = 5e-4
+    warmup_epochs: int = 3
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.3
+    mixup_alpha: float = 0.0
+    ferplus: str = ""
+    ferplus_mode: str = "soft"
+    dev_fraction: float = 0.1
+    seed: int = 1234
+    max_train_samples: int = 0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+class FerSequence:
+    """Shuffled, augmented batches; built lazily so the module imports without Keras."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        import keras
+
+        class _Sequence(keras.utils.PyDataset):  # type: ignore[misc]
+            def __init__(
+                self,
+                images: np.ndarray,
+                targets: np.ndarray,
+                weights: np.ndarray,
+                config: TrainConfig,
+                epoch: int,
+            ) -> None:
+                super().__init__(workers=1, use_multiprocessing=False)
+                self.images, self.targets, self.weights, self.config = images, targets, weights, config
+                self.epoch = epoch
+                self._order = self._shuffle()
+
+            def _shuffle(self) -> np.ndarray:
+                return np.random.default_rng((self.config.seed, self.epoch)).permutation(len(self.images))
+
+            def __len__(self) -> int:
+                return math.ceil(len(self.images) / self.config.batch_size)
+
+            def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                pick = self._order[index * self.config.batch_size : (index + 1) * self.config.batch_size]
+                rng = np.random.default_rng((self.config.seed, self.epoch, index))
+                images = augment_batch(self.images[pick], rng, self.config.augment)
+                targets = self.targets[pick]
+                if self.config.mixup_alpha > 0:
+                    images, targets = mixup(images, targets, rng, self.config.mixup_alpha)
+                return images[..., None], targets, self.weights[pick]
+
+            def on_epoch_end(self) -> None:
+                self.epoch += 1
+                self._order = self._shuffle()
+
+        return _Sequence(*args, **kwargs)
+
+
+def class_weights(labels: np.ndarray, num_classes: int, power: float) -> np.ndarray:
+    """Per-class weights (inverse frequency)**power, normalised to mean 1 over the samples."""
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    weights = (counts.sum() / np.maximum(counts, 1)) ** power
+    weights /= (weights[labels]).mean()
+    return weights.astype(np.float32)
+
+
+def prepare(config: TrainConfig) -> tuple[FerSplit, FerSplit, np.ndarray, str]:
+    data = load_fer2013(Path(config.data))
+    train = data.split(SPLIT_TRAIN)
+    if config.classes == 6:
+        train = to_six_classes(train)
+    train, dev = dev_split(train, config.dev_fraction, config.seed)
+    if config.max_train_samples:
+        keep = np.random.default_rng(config.seed).permutation(len(train))[: config.max_train_samples]
+        train = train.subset(np.sort(keep))
+        dev = dev.subset(np.arange(min(len(dev), max(64, config.max_train_samples // 4))))
+    targets = np.eye(config.classes, dtype=np.float32)[train.labels]
+    if config.ferplus:
+        from training.ferplus import load_votes, soft_targets
+
+        if config.classes != 7:
+            raise ValueError("FER+ targets are only defined for 7 classes")
+        targets = soft_targets(train, load_votes(Path(config.ferplus)), config.ferplus_mode)
+    return train, dev, targets, data.sha256
+
+
+def build_model(config: TrainConfig, steps_per_epoch: int) -> Any:
+    import keras
+
+    from training.models import build
+
+    model = build(config.arch, config.classes)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.lr * 0.01,
+        decay_steps=max(1, (config.epochs - config.warmup_epochs) * steps_per_epoch),
+        warmup_target=config.lr,
+        warmup_steps=config.warmup_epochs * steps_per_epoch,
+        alpha=0.001,
+    )
+    optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="acc")],
+    )
+    return model
+
+
+def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
+    """Train (or continue) a run; returns the path of the last checkpoint."""
+    import keras
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    last = run_dir / "last.keras"
+    history_path = run_dir / "history.csv"
+    config_path = run_dir / "config.json"
+    if resume and last.exists() and config_path.exists():
+        saved = {k: v for k, v in json.loads(config_path.read_text()).items() if k in TrainConfig.__dataclass_fields__}
+        saved["augment"] = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["augment"].items()})
+        if saved["epochs"] != config.epochs:
+            print(f"resume: keeping the run's schedule of {saved['epochs']} epochs", flush=True)
+        config = TrainConfig(**saved)
+    keras.utils.set_random_seed(config.seed)
+    train_split, dev, targets, data_hash = prepare(config)
+    weights = class_weights(train_split.labels, config.classes, config.class_weight_power)[train_split.labels]
+    steps = math.ceil(len(train_split) / config.batch_size)
+    initial_epoch = 0
+    if resume and last.exists():
+        import training.models  # noqa: F401  (registers the custom layers)
+
+        model = keras.saving.load_model(last)
+        initial_epoch = _epochs_done(history_path)
+        print(f"resume: {last} after epoch {initial_epoch}", flush=True)
+    else:
+        model = build_model(config, steps)
+        history_path.unlink(missing_ok=True)
+    config_path.write_text(json.dumps(asdict(config) | {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)}, indent=2))
+    if initial_epoch >= config.epochs:
+        print("run already complete", flush=True)
+        return last
+    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch)
+    dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
+    dev_y = np.eye(config.classes, dtype=np.float32)[dev.labels]
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(last), save_best_only=False),
+        keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), monitor="val_acc", mode="max", save_best_only=True),
+        keras.callbacks.CSVLogger(str(history_path), append=True),
+        _EpochTimer(run_dir / "timing.jsonl"),
+    ]
+    model.fit(
+        sequence,
+        validation_data=(dev_x, dev_y),
+        epochs=config.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        verbose=2,
+    )
+    return last
+
+
+def _epochs_done(history_path: Path) -> int:
+    if not history_path.exists():
+        return 0
+    lines = [line for line in history_path.read_text().splitlines()[1:] if line.strip()]
+    return len(lines)
+
+
+class _EpochTimer:
+    def __new__(cls, path: Path) -> Any:
+        import keras
+
+        class _Timer(keras.callbacks.Callback):  # type: ignore[misc]
+            def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+                self.start = time.time()
+
+            def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+                record = {"epoch": epoch + 1, "seconds": round(time.time() - self.start, 1), "backend": keras.backend.backend()}
+                with path.open("a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+
+        return _Timer()
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = TrainConfig()
+    parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/emonet"))
+    parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
+    for name in ("arch", "ferplus", "ferplus_mode"):
+        parser.add_argument(f"--{name.replace('_', '-')}", default=getattr(defaults, name))
+    for name in ("classes", "epochs", "batch_size", "warmup_epochs", "seed", "max_train_samples"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    for name in ("lr", "weight_decay", "label_smoothing", "class_weight_power", "mixup_alpha", "dev_fraction"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for the backend (0: all)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(args.threads))
+    fields = {name for name in asdict(defaults) if name != "augment"}
+    config = TrainConfig(**{name: getattr(args, name) for name in fields})
+    return config, args.run_dir, not args.no_resume
+
+
+def main(argv: list[str] | None = None) -> None:
+    config, run_dir, resume = parse_args(argv)
+    train(config, run_dir, resume)
+
+
+if __name__ == "__main__":
+    main()
