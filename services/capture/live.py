@@ -47,6 +47,7 @@ class LiveConfig:
     backoff_max_s: float = 15.0
     max_reconnects: int = -1  # -1: forever
     pace_files: bool = True  # a file opened as a live source plays at its own fps
+    assumed_fps: float = 25.0  # annotated video rate of a live source (a camera's reported fps is unreliable)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import numpy as np
 from emostream.core.errors import SourceError
 from emostream.core.types import Frame, FrameMeta
 
-MAX_CONSECUTIVE_FAILURES = 50  # a gap this long in a video that claims more frames means the file ends here
+MAX_CONSECUTIVE_FAILURES = 25  # this many failed reads in a row: the file ends here, whatever its header says
 
 
 @dataclass(frozen=True)
@@ -95,22 +95,28 @@ class VideoFileReader:
         self._capture.release()
 
     def __iter__(self) -> Iterator[Frame]:
+        """Frames in decode order. ``seq`` is the frame's index in the video: when the decoder drops
+        corrupt frames, the gap in the timestamps advances ``seq`` and counts them as corrupt."""
         seq = 0
         failures = 0
-        frame_period = 1.0 / self.info.fps
+        fps = self.info.fps
+        first_pts: float | None = None
         while True:
             ok, image = self._capture.read()
             if not ok or image is None:
-                # a corrupt packet: skip it unless the file has really ended
                 failures += 1
-                if seq + self.stats.frames_corrupt >= self.info.frame_count or failures > MAX_CONSECUTIVE_FAILURES:
+                if seq >= self.info.frame_count or failures > MAX_CONSECUTIVE_FAILURES:
                     break
                 self.stats.frames_corrupt += 1
                 seq += 1
                 continue
             failures = 0
-            pts_ms = self._capture.get(cv2.CAP_PROP_POS_MSEC)
-            pts = pts_ms / 1000.0 if pts_ms > 0 or seq == 0 else seq * frame_period
+            pts = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            first_pts = pts if first_pts is None else first_pts
+            position = round((pts - first_pts) * fps)
+            if position > seq:  # the decoder skipped frames it could not decode
+                self.stats.frames_corrupt += position - seq
+                seq = position
             meta = FrameMeta(self.camera, seq, round(pts, 6), time.time(), image.shape[1], image.shape[0])
             self.stats.frames_read += 1
             yield Frame(meta, np.ascontiguousarray(image))

@@ -84,6 +84,24 @@ def align_crop(image_bgr: np.ndarray, keypoints: np.ndarray, geometry: AlignGeom
     return crop
 
 
+def outside_fraction(keypoints: np.ndarray, frame_hw: tuple[int, int], geometry: AlignGeometry | None = None,
+                     grid: int = 8) -> float:
+    """Fraction of the aligned crop that lies outside the frame (filled by replicated border).
+
+    Samples a ``grid`` x ``grid`` lattice of crop pixels and maps it back to the frame.
+    """
+    geometry = geometry or AlignGeometry()
+    matrix = alignment_matrix(keypoints[Keypoint.RIGHT_EYE], keypoints[Keypoint.LEFT_EYE], geometry)
+    inverse = cv2.invertAffineTransform(matrix)
+    ticks = (np.arange(grid) + 0.5) * geometry.size / grid
+    xx, yy = np.meshgrid(ticks, ticks)
+    pts = np.stack([xx.ravel(), yy.ravel(), np.ones(grid * grid)])
+    fx, fy = inverse @ pts
+    h, w = frame_hw
+    inside = (fx >= 0) & (fx < w) & (fy >= 0) & (fy < h)
+    return 1.0 - float(inside.mean())
+
+
 class FaceAligner:
     """Turns detections into :class:`AlignedFace` objects: aligned crop plus quality flags."""
 
@@ -94,7 +112,9 @@ class FaceAligner:
     def align_one(self, image_bgr: np.ndarray, detection: FaceDetection) -> AlignedFace:
         """Align one detection and flag its quality."""
         crop = align_crop(image_bgr, detection.keypoints, self.geometry)
-        flags = assess(detection, crop, image_bgr.shape[:2], self.quality)
+        frame_hw = (image_bgr.shape[0], image_bgr.shape[1])
+        outside = outside_fraction(detection.keypoints, frame_hw, self.geometry)
+        flags = assess(detection, crop, frame_hw, self.quality, outside=outside)
         return AlignedFace(detection=detection, crop=crop, quality=flags)
 
     def align(self, image_bgr: np.ndarray, detections: list[FaceDetection]) -> list[AlignedFace]:

@@ -88,12 +88,12 @@ class BlazeFaceDetector:
         out = [letterbox(height, width)]
         cfg = self.config
         if thorough and cfg.tile_side and max(height, width) > cfg.tile_min_frame:
-            out += tiles(height, width, cfg.tile_side, cfg.tile_overlap)
+            out += tiles(height, width, cfg.tile_side, cfg.tile_overlap, cfg.tile_max_face)
         return out
 
     def detect(self, image_bgr: np.ndarray, thorough: bool = True) -> list[FaceDetection]:
         """Faces in a BGR frame; ``thorough`` adds the tiles (if configured) to the whole-frame pass."""
-        regions = self.regions(*image_bgr.shape[:2], thorough=thorough)
+        regions = self.regions(image_bgr.shape[0], image_bgr.shape[1], thorough=thorough)
         return self.detect_regions(image_bgr, regions)
 
     def detect_regions(self, image_bgr: np.ndarray, regions: list[Region]) -> list[FaceDetection]:
@@ -113,20 +113,17 @@ class BlazeFaceDetector:
         self, raw_boxes: np.ndarray, logits: np.ndarray, regions: list[Region], mappings: list[Mapping]
     ) -> list[FaceDetection]:
         boxes_all, scores_all, kps_all = [], [], []
-        max_tile_face = self.config.tile_max_face * self.spec.input_size
         for i, (region, mapping) in enumerate(zip(regions, mappings, strict=True)):
             idx = np.flatnonzero(logits[i] > self._logit_threshold)
             if idx.size == 0:
                 continue
             boxes, kps = decode(raw_boxes[i, idx], self.anchors[idx], self.spec.input_size)
-            keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-            if i > 0:  # a tile: small faces only, and only those whose centre is in its core
-                keep &= (boxes[:, 2] - boxes[:, 0]) < max_tile_face
+            width = boxes[:, 2] - boxes[:, 0]
+            keep = (width > 0) & (boxes[:, 3] > boxes[:, 1]) & (width < region.max_face * self.spec.input_size)
             boxes = mapping.to_frame(boxes.reshape(-1, 2, 2)).reshape(-1, 4)
-            if i > 0:
-                cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-                x1, y1, x2, y2 = region.core
-                keep &= (cx >= x1) & (cx < x2) & (cy >= y1) & (cy < y2)
+            cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+            x1, y1, x2, y2 = region.core
+            keep &= (cx >= x1) & (cx < x2) & (cy >= y1) & (cy < y2)
             boxes_all.append(boxes[keep])
             kps_all.append(mapping.to_frame(kps)[keep])
             scores_all.append(sigmoid_scores(logits[i, idx])[keep])

@@ -21,12 +21,15 @@ class Region:
 
     ``core`` is the part of the region that owns detections whose centre falls in it (tiles give
     away their overlap margins to their neighbours), as x1, y1, x2, y2 in frame pixels.
+    ``max_face`` drops detections wider than this fraction of the side (tiles leave big faces,
+    which they may cut, to the whole-frame pass).
     """
 
     x0: float
     y0: float
     side: float
-    core: tuple[float, float, float, float]
+    core: tuple[float, float, float, float] = (-math.inf, -math.inf, math.inf, math.inf)
+    max_face: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,16 @@ class Mapping:
 def letterbox(height: int, width: int) -> Region:
     """The whole frame, centred in a square (padding on the short side)."""
     side = float(max(height, width))
-    inf = math.inf
-    return Region((width - side) / 2, (height - side) / 2, side, (-inf, -inf, inf, inf))
+    return Region((width - side) / 2, (height - side) / 2, side)
 
 
-def tiles(height: int, width: int, side: int, overlap: int) -> list[Region]:
+def around(cx: float, cy: float, side: float) -> Region:
+    """A square of ``side`` centred on (cx, cy) that keeps only detections centred in its middle half."""
+    q = side / 4
+    return Region(cx - side / 2, cy - side / 2, side, (cx - q, cy - q, cx + q, cy + q))
+
+
+def tiles(height: int, width: int, side: int, overlap: int, max_face: float = 0.5) -> list[Region]:
     """Square tiles of ``side`` px covering the frame, neighbours overlapping by at least ``overlap`` px.
 
     Tiles are spread evenly, so the actual overlap may be larger. A face narrower than the
@@ -79,7 +87,7 @@ def tiles(height: int, width: int, side: int, overlap: int) -> list[Region]:
     out = []
     for y, (cy1, cy2) in zip(ys, cores(ys), strict=True):
         for x, (cx1, cx2) in zip(xs, cores(xs), strict=True):
-            out.append(Region(x, y, float(side), (cx1, cy1, cx2, cy2)))
+            out.append(Region(x, y, float(side), (cx1, cy1, cx2, cy2), max_face))
     return out
 
 
@@ -91,12 +99,14 @@ def fill(image: np.ndarray, region: Region, out: np.ndarray, pad_value: int = 0)
     size = out.shape[0]
     h, w = image.shape[:2]
     scale = size / region.side
-    ix0, iy0 = max(0, round(region.x0)), max(0, round(region.y0))
-    ix1, iy1 = min(w, round(region.x0 + region.side)), min(h, round(region.y0 + region.side))
-    dx0, dy0 = round((ix0 - region.x0) * scale), round((iy0 - region.y0) * scale)
+    ix0, iy0 = max(0, math.floor(region.x0)), max(0, math.floor(region.y0))
+    ix1, iy1 = min(w, math.ceil(region.x0 + region.side)), min(h, math.ceil(region.y0 + region.side))
+    out[...] = pad_value
+    if ix1 <= ix0 or iy1 <= iy0:  # wholly outside the frame
+        return Mapping(sx=scale, tx=-region.x0 * scale, sy=scale, ty=-region.y0 * scale)
+    dx0, dy0 = max(0, round((ix0 - region.x0) * scale)), max(0, round((iy0 - region.y0) * scale))
     dx1 = min(size, max(dx0 + 1, round((ix1 - region.x0) * scale)))
     dy1 = min(size, max(dy0 + 1, round((iy1 - region.y0) * scale)))
-    out[...] = pad_value
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     out[dy0:dy1, dx0:dx1] = cv2.resize(image[iy0:iy1, ix0:ix1], (dx1 - dx0, dy1 - dy0), interpolation=interp)
     sx, sy = (dx1 - dx0) / (ix1 - ix0), (dy1 - dy0) / (iy1 - iy0)

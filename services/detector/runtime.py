@@ -6,8 +6,10 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "detector"
-"""``models/detector`` of the repository (written by ``tools/convert_face_detectors.py``)."""
+from emostream.models import MODEL_DIR as _MODELS
+
+MODEL_DIR = _MODELS / "detector"
+"""``models/detector`` (package data of ``emostream.models``, written by ``tools/convert_face_detectors.py``)."""
 
 
 class ModelNotFoundError(FileNotFoundError):

@@ -169,21 +169,13 @@ def annotate_video(
 
     Returns the number of frames written.
     """
-    cap = cv2.VideoCapture(str(source))
-    if not cap.isOpened():
-        raise FileNotFoundError(f"cannot open video {source}")
-    try:
-        rate = fps or cap.get(cv2.CAP_PROP_FPS) or 25.0
-        size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    from emostream.capture.video_file import VideoFileReader  # the same reader and seq numbering as replay
+
+    with VideoFileReader(Path(source)) as reader:
+        rate = fps or reader.info.fps
+        size = (reader.info.width, reader.info.height)
         by_seq = timeline.frames_by_seq()
         with AnnotatedVideoWriter(path, rate, size, timeline.classes, codecs) as sink:
-            seq = 0
-            while True:
-                ok, image = cap.read()
-                if not ok:
-                    break
-                sink.write(image, by_seq.get(seq, ()))
-                seq += 1
+            for frame in reader:
+                sink.write(frame.image, by_seq.get(frame.meta.seq, ()))
         return sink.frames_written
-    finally:
-        cap.release()

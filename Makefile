@@ -1,0 +1,67 @@
+# emostream: `make run` sets itself up and runs the main job; `make test` runs the checks.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= cpu,dev,train
+VIDEO ?= examples/astronaut.mp4
+OUT ?= out
+FER_DATA ?= ../shared/data/fer2013/fer2013_train_val.npz
+RUN ?= runs/emonet-v1
+MODEL_NAME ?= emonet
+MODEL_VERSION ?= 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: help setup run replay test test-unit test-integration lint train train-smoke export eval bench-quick clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+$(BIN)/emostream: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	@touch $@
+
+setup: $(BIN)/emostream  ## create .venv and install emostream with the cpu,dev,train extras
+
+run: EXTRAS = cpu
+run: $(BIN)/emostream  ## replay VIDEO (default: the bundled sample) into OUT/
+	$(BIN)/emostream replay $(VIDEO) --out $(OUT)
+
+lint: setup  ## ruff + mypy
+	$(BIN)/ruff check services training tests tools bench
+	$(BIN)/mypy services training
+
+test: setup  ## the whole suite (unit, integration, training smoke run)
+	$(BIN)/pytest -q tests
+	$(MAKE) train-smoke
+
+test-unit: setup
+	$(BIN)/pytest -q tests/unit
+
+test-integration: setup
+	$(BIN)/pytest -q tests/integration
+
+train: setup  ## train (or resume) the model in RUN/ on FER_DATA
+	$(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(RUN)
+
+train-smoke: setup  ## tiny end-to-end training + export + runtime check (< 2 min)
+	rm -rf build/smoke
+	$(BIN)/python -m training.train --data $(FER_DATA) --run-dir build/smoke --arch emonet_small \
+		--max-train-samples 512 --epochs 1 --warmup-epochs 0 --batch-size 64
+	$(BIN)/python -m training.export --checkpoint build/smoke/last.keras --name smoke --out build/smoke/export \
+		--formats onnx
+	$(BIN)/emostream eval-model --npz $(FER_DATA) --model build/smoke/export/smoke.onnx --json > build/smoke/eval.json
+	$(BIN)/python -c "import json; d = json.load(open('build/smoke/eval.json')); assert d['scores']['count'] > 0; print('train-smoke ok', d['scores']['accuracy'])"
+
+export: setup  ## export RUN/best.keras to models/ (onnx, tflite, int8)
+	$(BIN)/python -m training.export --checkpoint $(RUN)/best.keras --name $(MODEL_NAME) \
+		--version $(MODEL_VERSION) --out models
+
+eval: setup  ## evaluation report (reports/MODEL_NAME/) and model card (models/MODEL_NAME.md)
+	$(BIN)/python -m training.evaluate --run-dir $(RUN) --model models/$(MODEL_NAME).onnx --data $(FER_DATA)
+
+clean:
+	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

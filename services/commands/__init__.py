@@ -1,0 +1,1 @@
+"""The CLI's subcommands, one module each; ``emostream.cli`` wires them to argparse."""

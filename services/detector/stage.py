@@ -1,0 +1,56 @@
+"""The detector stage: frame in, faces with aligned crops and calibrated emotions out.
+
+Written once: the embedded pipeline calls it in-process, the detector service feeds it from Redis
+Streams and hands it a gRPC classifier client. Both classifiers satisfy ``EmotionClassifier``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emostream.classifier.engine import EmotionClassifier
+from emostream.core.types import AlignedFace, ClassifiedFace, Frame, FrameDetections
+from emostream.detector.align import FaceAligner
+from emostream.detector.base import FaceDetector
+
+
+@dataclass(frozen=True)
+class DetectorStageConfig:
+    thorough_every: int = 1  # run the thorough (small-face) pass every N frames; the fast pass otherwise
+    max_faces: int = 64  # per frame, best scores first
+
+
+class DetectorStage:
+    """Detect, align, check quality and classify every face of a frame (one classifier call per frame)."""
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        classifier: EmotionClassifier,
+        aligner: FaceAligner | None = None,
+        config: DetectorStageConfig | None = None,
+    ) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        self.aligner = aligner or FaceAligner()
+        self.config = config or DetectorStageConfig()
+
+    def faces(self, image_bgr: np.ndarray, thorough: bool = True) -> list[AlignedFace]:
+        detections = self.detector.detect(image_bgr, thorough=thorough)[: self.config.max_faces]
+        return self.aligner.align(image_bgr, detections)
+
+    def classify(self, faces: list[AlignedFace]) -> tuple[ClassifiedFace, ...]:
+        usable = [index for index, face in enumerate(faces) if face.usable]
+        probabilities: list[np.ndarray | None] = [None] * len(faces)
+        if usable:
+            batch = np.stack([faces[index].crop for index in usable])
+            for index, probs in zip(usable, self.classifier.classify(batch), strict=True):
+                probabilities[index] = probs
+        return tuple(ClassifiedFace(face, probs) for face, probs in zip(faces, probabilities, strict=True))
+
+    def process(self, frame: Frame) -> FrameDetections:
+        every = max(1, self.config.thorough_every)
+        thorough = frame.meta.seq % every == 0
+        return FrameDetections(frame.meta, self.classify(self.faces(frame.image, thorough)))
