@@ -25,7 +25,9 @@ def frames(image: np.ndarray, count: int, size: tuple[int, int]) -> list[np.ndar
         matrix = cv2.getRotationMatrix2D((256.0, 200.0), angle, zoom * 0.75)
         matrix[0, 2] += (width - 512) / 2 + 60 * np.sin(2 * np.pi * t)
         matrix[1, 2] += (height - 512) / 2 + 30 * np.cos(2 * np.pi * t)
-        out.append(cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_CONSTANT, borderValue=(40, 40, 40)))
+        out.append(
+            cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_CONSTANT, borderValue=(40, 40, 40))
+        )
     return out
 
 

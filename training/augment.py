@@ -29,7 +29,7 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, config: AugmentC
     for index, image in enumerate(images):
         angle = rng.uniform(-config.rotate_deg, config.rotate_deg)
         scale = rng.uniform(1 - config.scale, 1 + config.scale)
-        matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+        matrix: np.ndarray = np.asarray(cv2.getRotationMatrix2D(centre, angle, scale), dtype=np.float64)
         matrix[:, 2] += rng.uniform(-config.shift, config.shift, size=2) * SIZE
         if rng.random() < config.flip:
             matrix[0] = -matrix[0]

@@ -82,12 +82,18 @@ def to_tflite(model: Any, path: Path) -> None:
 def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray) -> None:
     """Static int8 quantisation (QDQ, per-channel weights), calibrated on dev crops."""
     import onnxruntime as ort
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quant_pre_process, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quant_pre_process,
+        quantize_static,
+    )
 
     input_name = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).get_inputs()[0].name
     batches = [calibration[i : i + 64] for i in range(0, len(calibration), 64)]
 
-    class Reader(CalibrationDataReader):  # type: ignore[misc]
+    class Reader(CalibrationDataReader):
         def __init__(self) -> None:
             self._batches = iter(batches)
 
@@ -98,8 +104,13 @@ def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray) -> None:
     prepared = int8_path.with_suffix(".pre.onnx")
     quant_pre_process(str(onnx_path), str(prepared))
     quantize_static(
-        str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ,
-        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+        str(prepared),
+        str(int8_path),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
     )
     prepared.unlink()
     import onnx
@@ -157,7 +168,13 @@ def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tu
     import training.models  # noqa: F401  (registers the custom layers)
 
     run_dir = checkpoint.parent
-    config = TrainConfig(**{k: v for k, v in json.loads((run_dir / "config.json").read_text()).items() if k in TrainConfig.__dataclass_fields__ and k != "augment"})
+    config = TrainConfig(
+        **{
+            k: v
+            for k, v in json.loads((run_dir / "config.json").read_text()).items()
+            if k in TrainConfig.__dataclass_fields__ and k != "augment"
+        }
+    )
     model = keras.saving.load_model(checkpoint, compile=False)
     _, dev, _, data_hash = prepare(config)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
@@ -176,7 +193,7 @@ def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tu
         "version": version,
         "classes": json.dumps(list(class_names(config.classes))),
         "input_size": "48",
-        "input_spec": "face: float32 (N, 48, 48, 1), grayscale in [0, 1]; per-image standardisation is inside the graph",
+        "input_spec": "face: float32 (N, 48, 48, 1), grayscale in [0, 1]; per-image standardisation in the graph",
         "temperature": f"{temperature:.6f}",
         "architecture": config.arch,
         "train_data_sha256": data_hash,

@@ -51,7 +51,13 @@ def _inputs() -> tuple[keras.KerasTensor, keras.KerasTensor]:
     return inputs, Standardise(name="standardise")(inputs)
 
 
-def emonet(num_classes: int = 7, widths: tuple[int, ...] = (32, 64, 128, 256), blocks: tuple[int, ...] = (1, 2, 2, 1), dropout: float = 0.3, stem_width: int = 0) -> keras.Model:
+def emonet(
+    num_classes: int = 7,
+    widths: tuple[int, ...] = (32, 64, 128, 256),
+    blocks: tuple[int, ...] = (1, 2, 2, 1),
+    dropout: float = 0.3,
+    stem_width: int = 0,
+) -> keras.Model:
     """emostream's net: a compact ResNet for 48x48 faces.
 
     Stem at full resolution, then stages at 24, 12, 6 and 3 pixels. Widths and depths are chosen

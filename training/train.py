@@ -52,7 +52,7 @@ class FerSequence:
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         import keras
 
-        class _Sequence(keras.utils.PyDataset):  # type: ignore[misc]
+        class _Sequence(keras.utils.PyDataset):
             def __init__(
                 self,
                 images: np.ndarray,
@@ -148,7 +148,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     config_path = run_dir / "config.json"
     if resume and last.exists() and config_path.exists():
         saved = {k: v for k, v in json.loads(config_path.read_text()).items() if k in TrainConfig.__dataclass_fields__}
-        saved["augment"] = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["augment"].items()})
+        augment: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in saved["augment"].items()}
+        saved["augment"] = AugmentConfig(**augment)
         if saved["epochs"] != config.epochs:
             print(f"resume: keeping the run's schedule of {saved['epochs']} epochs", flush=True)
         config = TrainConfig(**saved)
@@ -166,7 +167,12 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     else:
         model = build_model(config, steps)
         history_path.unlink(missing_ok=True)
-    config_path.write_text(json.dumps(asdict(config) | {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)}, indent=2))
+    config_path.write_text(
+        json.dumps(
+            asdict(config) | {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)},
+            indent=2,
+        )
+    )
     if initial_epoch >= config.epochs:
         print("run already complete", flush=True)
         return last
@@ -175,7 +181,9 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     dev_y = np.eye(config.classes, dtype=np.float32)[dev.labels]
     callbacks = [
         keras.callbacks.ModelCheckpoint(str(last), save_best_only=False),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "best.keras"), monitor="val_acc", mode="max", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(
+            str(run_dir / "best.keras"), monitor="val_acc", mode="max", save_best_only=True
+        ),
         keras.callbacks.CSVLogger(str(history_path), append=True),
         _EpochTimer(run_dir / "timing.jsonl"),
     ]
@@ -201,12 +209,16 @@ class _EpochTimer:
     def __new__(cls, path: Path) -> Any:
         import keras
 
-        class _Timer(keras.callbacks.Callback):  # type: ignore[misc]
+        class _Timer(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
                 self.start = time.time()
 
             def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-                record = {"epoch": epoch + 1, "seconds": round(time.time() - self.start, 1), "backend": keras.backend.backend()}
+                record = {
+                    "epoch": epoch + 1,
+                    "seconds": round(time.time() - self.start, 1),
+                    "backend": keras.backend.backend(),
+                }
                 with path.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")
 

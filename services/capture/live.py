@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import cv2
@@ -25,7 +25,7 @@ from emostream.core.types import Frame, FrameMeta
 log = logging.getLogger(__name__)
 
 
-class SourceState(str, Enum):
+class SourceState(StrEnum):
     CONNECTING = "connecting"
     STREAMING = "streaming"
     RECONNECTING = "reconnecting"

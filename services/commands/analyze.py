@@ -23,7 +23,7 @@ from emostream.outputs.annotated_video import draw_faces
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("analyze", help="faces and emotions in photos", description=__doc__)
     parser.add_argument("paths", type=Path, nargs="+", help="image files or folders of images")
     parser.add_argument("--json", action="store_true", help="one JSON object per image on stdout")

@@ -18,7 +18,7 @@ from emostream.core.errors import EmostreamError
 BATCH = 256
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("eval-model", help="accuracy of the emotion model on labelled crops",
                                    description=__doc__)  # fmt: skip
     parser.add_argument("--npz", type=Path, required=True, help=".npz holding crops and labels")

@@ -24,7 +24,7 @@ from emostream.pipeline import EmbeddedPipeline, OutputPaths, RunStats, write_ou
 log = logging.getLogger(__name__)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="analyze a live source", description=__doc__)
     parser.add_argument("source", help="webcam index (0), rtsp://..., http://... or a video file")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
@@ -68,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
     def make_sink(frame: Frame) -> AnnotatedVideoWriter:
         fps = LiveConfig().assumed_fps
-        return AnnotatedVideoWriter(OutputPaths(args.out).video, fps, (frame.meta.width, frame.meta.height),
-                                    stage.classifier.info.classes)
+        return AnnotatedVideoWriter(
+            OutputPaths(args.out).video, fps, (frame.meta.width, frame.meta.height), stage.classifier.info.classes
+        )
 
     try:
         timeline = pipeline.run(source, on_frame=on_frame, sink_factory=make_sink)
@@ -85,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
     info = SourceInfo(source.name, round(fps, 3), pipeline.stats.frames, size[0], size[1])
     write_outputs(timeline, OutputPaths(args.out), info, output_model_info(stage.classifier), None, source.name)
     drops = source.stats.drops
-    print(f"{pipeline.stats.frames} frames, {len(timeline.tracks)} tracks, dropped {drops or 0}, "
-          f"reconnects {source.stats.reconnects} -> {args.out}/")
+    print(
+        f"{pipeline.stats.frames} frames, {len(timeline.tracks)} tracks, dropped {drops or 0}, "
+        f"reconnects {source.stats.reconnects} -> {args.out}/"
+    )
     return 0
 
 

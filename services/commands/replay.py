@@ -16,7 +16,7 @@ from emostream.outputs.timeline_json import SourceInfo
 from emostream.pipeline import EmbeddedPipeline, OutputPaths, RunStats, write_outputs
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("replay", help="analyze a video file, every frame", description=__doc__)
     parser.add_argument("video", type=Path)
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")

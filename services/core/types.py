@@ -6,7 +6,7 @@ Coordinates are pixels of the original frame, x to the right and y down.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 import numpy as np
 
@@ -22,7 +22,7 @@ class Keypoint(int, Enum):
     LEFT_EAR = 5
 
 
-class QualityFlag(str, Enum):
+class QualityFlag(StrEnum):
     """Why a face may not be reliable enough to be given an emotion."""
 
     TOO_SMALL = "too_small"

@@ -5,6 +5,7 @@ The labelled stretches of fer_woman2.mp4 are in tests/data/fer_woman2_labels.jso
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ def test_crowd_tracks_do_not_jump_between_people(crowd: dict[str, Any]) -> None:
     """A track's box never teleports: between consecutive frames its centre moves less than its own width."""
     for track in crowd["tracks"]:
         frames = track["frames"]
-        for before, after in zip(frames, frames[1:], strict=False):
+        for before, after in itertools.pairwise(frames):
             (x1, y1, x2, y2), (u1, v1, u2, v2) = before["box"], after["box"]
             gap = after["seq"] - before["seq"]
             jump = abs((x1 + x2) / 2 - (u1 + u2) / 2) + abs((y1 + y2) / 2 - (v1 + v2) / 2)

@@ -16,7 +16,7 @@ class FakeCamera:
     def __init__(self, frames: int, opened: bool = True, delay: float = 0.0) -> None:
         self.remaining, self.opened, self.delay, self.released = frames, opened, delay, False
 
-    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+    def isOpened(self) -> bool:
         return self.opened
 
     def read(self) -> tuple[bool, np.ndarray | None]:
