@@ -12,7 +12,7 @@ MODEL_NAME ?= emonet
 MODEL_VERSION ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup run replay test test-unit test-integration lint train train-smoke export eval bench-quick clean
+.PHONY: help setup run replay test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -32,7 +32,14 @@ run: $(BIN)/emostream  ## replay VIDEO (default: the bundled sample) into OUT/
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check services training tests tools bench
-	$(BIN)/mypy services training
+	@mkdir -p build/mypy && ln -sfn ../../services build/mypy/emostream  # mypy sees the emostream -> services mapping
+	MYPYPATH=build/mypy $(BIN)/mypy -p emostream -p training
+
+protos: setup  ## regenerate the gRPC stubs (services/protos/v1) from protos/emostream/v1/*.proto
+	$(BIN)/python tools/gen_protos.py
+
+serve-classifier: setup  ## the classifier gRPC service on :50051 (metrics on :9101)
+	$(BIN)/emostream serve classifier
 
 test: setup  ## the whole suite (unit, integration, training smoke run)
 	$(BIN)/pytest -q tests

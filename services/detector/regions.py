@@ -1,8 +1,8 @@
 """Square regions of a frame that are resized into one detector input each: letterbox and tiles.
 
 A :class:`Region` is a square in frame pixels; parts of it outside the frame are padding. Filling
-a region resizes only the part inside the frame (``INTER_AREA`` when shrinking) straight into a
-slot of the batch buffer, and records the exact affine map back to frame pixels.
+a region resizes only the part inside the frame (see :func:`shrink`) straight into a slot of
+the batch buffer, and records the exact affine map back to frame pixels.
 """
 
 from __future__ import annotations
@@ -91,6 +91,24 @@ def tiles(height: int, width: int, side: int, overlap: int, max_face: float = 0.
     return out
 
 
+def shrink(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, int, int]:
+    """Resize ``image`` to (height, width) fast and without aliasing.
+
+    ``INTER_AREA`` is fast only for integer factors, so a big reduction is an integer-factor
+    ``INTER_AREA`` (on a view trimmed to a multiple of the factor) then a ``INTER_LINEAR`` step of
+    less than 2x. Returns the resized image and the source width and height actually used
+    (the trimmed extent, anchored at the top-left corner).
+    """
+    h, w = image.shape[:2]
+    k = min(w // width, h // height) if width < w and height < h else 1
+    if k >= 2:
+        w, h = (w // k) * k, (h // k) * k
+        image = cv2.resize(image[:h, :w], (w // k, h // k), interpolation=cv2.INTER_AREA)
+    if image.shape[1] != width or image.shape[0] != height:
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+    return image, w, h
+
+
 def fill(image: np.ndarray, region: Region, out: np.ndarray, pad_value: int = 0) -> Mapping:
     """Resize the part of ``region`` inside ``image`` into ``out`` (S, S, C) and pad the rest.
 
@@ -107,7 +125,7 @@ def fill(image: np.ndarray, region: Region, out: np.ndarray, pad_value: int = 0)
     dx0, dy0 = max(0, round((ix0 - region.x0) * scale)), max(0, round((iy0 - region.y0) * scale))
     dx1 = min(size, max(dx0 + 1, round((ix1 - region.x0) * scale)))
     dy1 = min(size, max(dy0 + 1, round((iy1 - region.y0) * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    out[dy0:dy1, dx0:dx1] = cv2.resize(image[iy0:iy1, ix0:ix1], (dx1 - dx0, dy1 - dy0), interpolation=interp)
-    sx, sy = (dx1 - dx0) / (ix1 - ix0), (dy1 - dy0) / (iy1 - iy0)
+    resized, used_w, used_h = shrink(image[iy0:iy1, ix0:ix1], dx1 - dx0, dy1 - dy0)
+    out[dy0:dy1, dx0:dx1] = resized
+    sx, sy = (dx1 - dx0) / used_w, (dy1 - dy0) / used_h
     return Mapping(sx=sx, tx=dx0 - ix0 * sx, sy=sy, ty=dy0 - iy0 * sy)

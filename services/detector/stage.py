@@ -18,7 +18,9 @@ from emostream.detector.base import FaceDetector
 
 @dataclass(frozen=True)
 class DetectorStageConfig:
-    thorough_every: int = 1  # run the thorough (small-face) pass every N frames; the fast pass otherwise
+    thorough_every: int = 0  # thorough (small-face) pass every N frames, the fast pass between; 0: by frame size
+    thorough_every_large: int = 5  # the automatic rhythm on frames whose long side is over 960 px
+    thorough_every_small: int = 15  # ... and on smaller frames
     max_faces: int = 64  # per frame, best scores first
 
 
@@ -50,7 +52,13 @@ class DetectorStage:
                 probabilities[index] = probs
         return tuple(ClassifiedFace(face, probs) for face, probs in zip(faces, probabilities, strict=True))
 
+    def rhythm(self, frame_hw: tuple[int, ...]) -> int:
+        """Every how many frames the thorough pass runs (measured in services/detector/README.md)."""
+        if self.config.thorough_every > 0:
+            return self.config.thorough_every
+        large = max(frame_hw) > 960
+        return self.config.thorough_every_large if large else self.config.thorough_every_small
+
     def process(self, frame: Frame) -> FrameDetections:
-        every = max(1, self.config.thorough_every)
-        thorough = frame.meta.seq % every == 0
+        thorough = frame.meta.seq % self.rhythm(frame.image.shape[:2]) == 0
         return FrameDetections(frame.meta, self.classify(self.faces(frame.image, thorough)))

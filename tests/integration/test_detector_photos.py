@@ -61,6 +61,7 @@ def test_keypoint_order_and_usable_crops(cascade: CascadeDetector, name: str) ->
         for face in faces:  # subject's right eye first, on the image's left; nose below the eyes
             assert face.keypoints[0, 0] < face.keypoints[1, 0]
             assert face.keypoints[2, 1] > face.keypoints[:2, 1].max()
+        assert all(np.isfinite(f.keypoints).all() for f in faces)  # thorough faces refined by BlazeFace
         aligned = FaceAligner().align(image, faces)
         assert all(a.usable for a in aligned), [sorted(a.quality) for a in aligned]
 

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from emostream.detector.regions import around, fill, letterbox, tiles
+from emostream.detector.regions import around, fill, letterbox, shrink, tiles
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,24 @@ def test_fill_region_wholly_outside_is_padding() -> None:
     out = np.ones((16, 16, 3), np.uint8)
     fill(np.zeros((10, 10, 3), np.uint8), around(500, 500, 20), out)
     assert out.max() == 0
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [((1080, 1920), (352, 640)), ((336, 596), (72, 128)), ((100, 100), (100, 100))]
+)
+def test_shrink_gives_the_requested_size_and_the_extent_used(src, dst) -> None:
+    image = np.zeros((*src, 3), np.uint8)
+    out, used_w, used_h = shrink(image, dst[1], dst[0])
+    assert out.shape == (*dst, 3)
+    assert src[1] - used_w < src[1] / dst[1] and src[0] - used_h < src[0] / dst[0]
+
+
+def test_shrink_keeps_positions() -> None:
+    image = np.zeros((1080, 1920), np.uint8)
+    image[500:520, 1500:1520] = 255  # centre (1510, 510)
+    out, used_w, used_h = shrink(image, 192, 108)
+    ys, xs = np.nonzero(out > 40)
+    weights = out[ys, xs].astype(float)
+    cx = (np.average(xs, weights=weights) + 0.5) * used_w / 192
+    cy = (np.average(ys, weights=weights) + 0.5) * used_h / 108
+    assert abs(cx - 1510) < 5 and abs(cy - 510) < 5

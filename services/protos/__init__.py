@@ -1,0 +1,1 @@
+"""Generated protobuf/gRPC stubs of ``protos/emostream/v1`` (``make protos``; never edit by hand)."""

@@ -1,0 +1,83 @@
+"""``training.evaluate`` end to end on a run this test makes itself: train 1 epoch, export ONNX, evaluate.
+
+The data is a small synthetic FER2013-shaped npz (random faces, 5 PublicTest images copied from
+Training, a FER+ vote file beside it), so the test runs anywhere in well under 90 s and knows the
+answers it checks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras")
+pytest.importorskip("tf2onnx")
+
+from training.evaluate import main as evaluate_main
+from training.export import export
+from training.train import TrainConfig, train
+
+TRAIN, VAL, DUPLICATES = 350, 70, 5
+FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear")
+FER_TO_FERPLUS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+FIGURES = ("confusion.png", "learning_curves.png", "reliability.png", "feature_maps.png", "gradcam.png")
+
+
+def make_data(folder: Path) -> Path:
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, size=(TRAIN, 48, 48), dtype=np.uint8)
+    x_val = rng.integers(0, 256, size=(VAL, 48, 48), dtype=np.uint8)
+    x_val[:DUPLICATES] = x_train[10 : 10 + DUPLICATES]
+    y_train, y_val = np.arange(TRAIN) % 7, np.arange(VAL) % 7
+    row_val = TRAIN + np.arange(VAL)
+    row_val[-1] = -1  # one PublicTest image without a FER+ row
+    path = folder / "fer.npz"
+    np.savez(path, x_train=x_train, y_train=y_train, row_train=np.arange(TRAIN), x_val=x_val, y_val=y_val,
+             row_val=row_val)  # fmt: skip
+    lines = ["Usage,Image name," + ",".join(FERPLUS_COLUMNS) + ",contempt,unknown,NF"]
+    for row, label in enumerate(np.concatenate([y_train, y_val])):
+        votes = [10 if column == FER_TO_FERPLUS[label] else 0 for column in FERPLUS_COLUMNS]
+        lines.append(f"Training,fer{row:07d}.png," + ",".join(map(str, votes)) + ",0,0,0")
+    (folder / "ferplus_labels.csv").write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluate_end_to_end(tmp_path: Path) -> None:
+    data = make_data(tmp_path)
+    run_dir, models = tmp_path / "runs" / "tiny", tmp_path / "models"
+    config = TrainConfig(data=str(data), arch="emonet_small", epochs=1, warmup_epochs=0, batch_size=64)
+    train(config, run_dir, resume=False)
+    export(run_dir / "best.keras", "tiny", "1", models, ("onnx",))
+    baselines = tmp_path / "baselines.json"
+    baselines.write_text(json.dumps([{"name": "shallow (ours)", "publictest_accuracy": 0.5, "command": "make x"}]))
+
+    evaluate_main(["--run-dir", str(run_dir), "--model", str(models / "tiny.onnx"), "--data", str(data),
+                   "--baselines", str(baselines), "--reports-dir", str(tmp_path / "reports")])  # fmt: skip
+
+    report_dir = tmp_path / "reports" / "tiny"
+    for name in FIGURES:
+        assert (report_dir / name).read_bytes()[:4] == b"\x89PNG", name
+    report = json.loads((report_dir / "metrics.json").read_text())
+    for key in ("no_tta", "flip_tta"):
+        assert report["publictest"][key]["count"] == VAL and 0.0 <= report["publictest"][key]["accuracy"] <= 1.0
+        assert report["dev"][key]["count"] == report["data"]["splits"]["dev"] > 0
+    assert report["data"]["splits"] == {"training": TRAIN, "train_part": TRAIN - report["data"]["splits"]["dev"],
+                                        "dev": report["data"]["splits"]["dev"], "publictest": VAL}  # fmt: skip
+    duplicates = report["duplicates"]
+    assert duplicates["publictest_in_training"] == DUPLICATES and duplicates["dev_in_train_part"] == 0
+    assert duplicates["no_tta"]["duplicate"]["count"] + duplicates["no_tta"]["non_duplicate"]["count"] == VAL
+    assert report["ferplus"]["publictest_with_votes"] == VAL - 1 and report["ferplus"]["label_agreement"] == 1.0
+    calibration = report["calibration"]["publictest"]
+    assert calibration["before"]["nll"] > 0 and calibration["after"]["nll"] > 0
+    assert report["architecture"]["flops"] == 2 * report["architecture"]["macs"] > 0
+    assert report["checkpoint"]["is_exported_checkpoint"] is True
+    assert [c["format"] for c in report["export"]["checks"]] == ["onnx"]
+
+    card = (models / "tiny.md").read_text()
+    assert "](../reports/tiny/gradcam.png)" in card and "](../reports/tiny/metrics.json)" in card
+    assert f"{DUPLICATES} of {VAL} PublicTest images" in card
+    assert "| shallow (ours) |" in card and "reported, not reproduced" in card
+    assert f"{100 * report['publictest']['no_tta']['accuracy']:.1f}%" in card

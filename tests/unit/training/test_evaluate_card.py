@@ -1,0 +1,106 @@
+"""The model card is rendered from the report dict alone; every number in it comes from that dict."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from training.report.card import LITERATURE, duration, render_card, si
+from training.report.run_info import load_baselines, train_command
+from training.train import TrainConfig
+
+
+def test_card_sections_and_numbers(fake_report: dict[str, Any]) -> None:
+    card = render_card(fake_report, "../reports/emonet")
+    for heading in ("Intended use", "Classes and input", "Data", "Architecture and cost", "Training", "Results",
+                    "Calibration", "Export checks", "Comparison", "Limits and known biases", "Figures"):  # fmt: skip
+        assert f"## {heading}" in card
+    assert "0 Angry, 1 Disgust, 2 Fear, 3 Happy, 4 Sad, 5 Surprise, 6 Neutral" in card
+    assert "T = 1.4321" in card
+    assert "1,605,207 parameters" in card and "59,610,880 MACs = 119.22 MFLOPs" in card
+    assert "| before (T = 1) | 0.081 | 1.012 |" in card and "| after (T = 1.4321) | 0.021 | 0.935 |" in card
+    assert "2.00 h over 60 timed epochs" in card and "2-core CPU" in card
+    assert "Disgust has 436 training images" in card
+    assert "280 of 3,589 PublicTest images (7.8%)" in card and "on them: 90.0%" in card and ": 64.0%" in card
+    assert "agrees with the FER+ majority on 63.8%" in card
+    assert "| onnx-int8 | 1,686,804 | 97.00% |" in card
+    assert "![Grad-CAM on the last conv stage](../reports/emonet/gradcam.png)" in card
+    assert "learning_curves.png" not in card  # only the figures that were drawn are linked
+    assert "[../reports/emonet/metrics.json](../reports/emonet/metrics.json)" in card
+
+
+def test_comparison_table(fake_report: dict[str, Any]) -> None:
+    card = render_card(fake_report, "r")
+    rows = [line for line in card.splitlines() if line.startswith("| ")]
+    accuracy = fake_report["publictest"]["no_tta"]["accuracy"]
+    assert any(
+        r.startswith("| **emonet** (this model) | 1.61 M | 119.22 M | " + f"{100 * accuracy:.1f}%") for r in rows
+    )
+    assert any(
+        "shallow_cnn (ours)" in r and "60.1%" in r and "`python -m training.train --arch shallow_cnn`" in r
+        for r in rows
+    )
+    for model, reported in LITERATURE:
+        (row,) = [r for r in rows if r.startswith(f"| {model} |")]
+        assert reported in row and "reported, not reproduced" in row
+
+
+def test_card_without_optional_parts(fake_report: dict[str, Any]) -> None:
+    fake_report |= {"export": None, "ferplus": None, "baselines": [], "notes": ["gradcam.png not drawn: torch"]}
+    fake_report["checkpoint"]["is_exported_checkpoint"] = False
+    fake_report["data"]["run_sha256"] = "00" * 32
+    card = render_card(fake_report, "r")
+    assert "not checked" in card and "not measured here" in card and "- gradcam.png not drawn: torch" in card
+    assert "**not** the checkpoint this ONNX was exported from" in card
+    assert "differs from the run's data" in card
+
+
+def test_every_percentage_in_the_card_is_in_the_report_or_derived(fake_report: dict[str, Any]) -> None:
+    """No hard-coded measurements: the percentages of the card change when the report's numbers do."""
+    card = render_card(fake_report, "r")
+    fake_report["publictest"]["no_tta"]["accuracy"] = 0.1234
+    fake_report["duplicates"]["no_tta"]["duplicate"]["accuracy"] = 0.4321
+    changed = render_card(fake_report, "r")
+    assert "12.3%" in changed and "43.2%" in changed and card != changed
+    assert not re.search(r"\b(62|65\.5|73\.3)%", card.split("## Comparison")[0])
+
+
+@pytest.mark.parametrize(("value", "text"), [(None, "n/a"), (999, "999"), (1234, "1.23 k"), (119221760, "119.22 M")])
+def test_si(value: float | None, text: str) -> None:
+    assert si(value) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(300, "5.0 min"), (7200, "2.00 h")])
+def test_duration(seconds: float, text: str) -> None:
+    assert duration(seconds) == text
+
+
+def test_baselines_file(tmp_path: Path) -> None:
+    path = tmp_path / "baselines.json"
+    path.write_text(json.dumps([{"name": "vgg", "publictest_accuracy": 0.6, "params": 10, "command": "make x"}]))
+    (row,) = load_baselines(path)
+    assert row["name"] == "vgg" and row["macro_f1"] is None and row["command"] == "make x"
+    assert load_baselines(None) == []
+
+
+@pytest.mark.parametrize(
+    "content", ['{"name": "x"}', '[{"name": "x"}]', '[{"name": "x", "publictest_accuracy": 0.5, "typo": 1}]']
+)
+def test_bad_baselines(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "baselines.json"
+    path.write_text(content)
+    with pytest.raises((ValueError, ValidationError)):
+        load_baselines(path)
+
+
+def test_train_command_lists_the_options_that_differ() -> None:
+    config = TrainConfig(data="d.npz", arch="emonet_small", epochs=1, warmup_epochs=0)
+    command = train_command(config, Path("runs/x"))
+    assert command == (
+        "python -m training.train --data d.npz --run-dir runs/x --arch emonet_small --epochs 1 --warmup-epochs 0"
+    )

@@ -1,0 +1,1 @@
+"""Pieces of the evaluation report (``python -m training.evaluate``): numbers, figures, model card."""

