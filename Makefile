@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= cpu,dev,train
 VIDEO ?= examples/astronaut.mp4
 OUT ?= out
 FER_DATA ?= ../shared/data/fer2013/fer2013_train_val.npz
@@ -17,17 +16,17 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-$(BIN)/emostream: pyproject.toml
+# one stamp per set of extras: `make run` installs the runtime only, `make test` adds dev and train
+$(VENV)/.installed-%: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/pip install -q -e ".[$*]"
 	@touch $@
 
-setup: $(BIN)/emostream  ## create .venv and install emostream with the cpu,dev,train extras
+setup: $(VENV)/.installed-cpu,dev,train  ## create .venv and install emostream with the cpu,dev,train extras
 
-run: EXTRAS = cpu
-run: $(BIN)/emostream  ## replay VIDEO (default: the bundled sample) into OUT/
+run: $(VENV)/.installed-cpu  ## replay VIDEO (default: the bundled sample) into OUT/
 	$(BIN)/emostream replay $(VIDEO) --out $(OUT)
 
 lint: setup  ## ruff + mypy

@@ -32,6 +32,7 @@ class TrainConfig:
     classes: int = 7
     epochs: int = 60
     batch_size: int = 128
+    optimizer: str = "sgd"  # sgd (Nesterov momentum) or adam
     lr: float = 0.05
     weight_decay: float = 5e-4
     warmup_epochs: int = 3
@@ -129,7 +130,12 @@ def build_model(config: TrainConfig, steps_per_epoch: int) -> Any:
         warmup_steps=config.warmup_epochs * steps_per_epoch,
         alpha=0.001,
     )
-    optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
+    if config.optimizer == "adam":
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
+    elif config.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be sgd or adam, not {config.optimizer!r}")
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
@@ -231,7 +237,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool]:
     parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/emonet"))
     parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
-    for name in ("arch", "ferplus", "ferplus_mode"):
+    for name in ("arch", "optimizer", "ferplus", "ferplus_mode"):
         parser.add_argument(f"--{name.replace('_', '-')}", default=getattr(defaults, name))
     for name in ("classes", "epochs", "batch_size", "warmup_epochs", "seed", "max_train_samples"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))

@@ -81,3 +81,13 @@ def test_evaluate_end_to_end(tmp_path: Path) -> None:
     assert f"{DUPLICATES} of {VAL} PublicTest images" in card
     assert "| shallow (ours) |" in card and "reported, not reproduced" in card
     assert f"{100 * report['publictest']['no_tta']['accuracy']:.1f}%" in card
+
+
+def test_real_publictest_duplicates(fer_npz: Path) -> None:
+    """On the shared FER2013 npz: 280 PublicTest images occur pixel for pixel in Training (its README)."""
+    if not fer_npz.is_file():
+        pytest.skip(f"{fer_npz} not found")
+    from training.report.numbers import duplicate_mask
+
+    with np.load(fer_npz) as archive:
+        assert int(duplicate_mask(archive["x_val"], archive["x_train"]).sum()) == 280

@@ -1,16 +1,13 @@
-"""The report's PNGs, drawn with matplotlib's Agg backend (no display needed)."""
+"""The report's PNGs, drawn on bare matplotlib ``Figure`` objects (no pyplot state, no display needed)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 DPI = 120
 
@@ -18,7 +15,6 @@ DPI = 120
 def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=DPI)
-    plt.close(figure)
     return path
 
 
@@ -26,7 +22,8 @@ def confusion_png(confusion: np.ndarray, classes: Sequence[str], title: str, pat
     """Row-normalised confusion matrix (recall on the diagonal), counts annotated in each cell."""
     rows = confusion.sum(axis=1, keepdims=True)
     normalised = confusion / np.maximum(rows, 1)
-    figure, axis = plt.subplots(figsize=(7.5, 6.5))
+    figure = Figure(figsize=(7.5, 6.5))
+    axis = figure.subplots()
     image = axis.imshow(normalised, cmap="Blues", vmin=0.0, vmax=1.0)
     for (i, j), count in np.ndenumerate(confusion):
         colour = "white" if normalised[i, j] > 0.5 else "black"
@@ -45,12 +42,14 @@ def learning_curves_png(history: dict[str, list[float]], path: Path) -> Path:
     epochs = np.asarray(history.get("epoch", range(len(next(iter(history.values()), [])))), dtype=float) + 1
     panels = [("loss", "loss (label-smoothed CE)"), ("acc", "accuracy")]
     has_lr = "learning_rate" in history
-    figure, axes = plt.subplots(1, 2 + has_lr, figsize=(5.0 * (2 + has_lr), 4.0))
+    figure = Figure(figsize=(5.0 * (2 + has_lr), 4.0))
+    axes = figure.subplots(1, 2 + has_lr)
     for axis, (key, label) in zip(axes, panels, strict=False):
         for prefix, name in (("", "train (augmented)"), ("val_", "dev")):
             if f"{prefix}{key}" in history:
                 axis.plot(epochs, history[f"{prefix}{key}"], marker="o", markersize=3, label=name)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
         axis.legend()
@@ -64,9 +63,8 @@ def learning_curves_png(history: dict[str, list[float]], path: Path) -> Path:
 
 def reliability_png(panels: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, float]], path: Path) -> Path:
     """Reliability diagrams: one column per (title, mean confidence, accuracy, count, ECE), samples per bin below."""
-    figure, axes = plt.subplots(
-        2, len(panels), figsize=(5.0 * len(panels), 6.0), squeeze=False, gridspec_kw={"height_ratios": [3, 1]}
-    )
+    figure = Figure(figsize=(5.0 * len(panels), 6.0))
+    axes = figure.subplots(2, len(panels), squeeze=False, gridspec_kw={"height_ratios": [3, 1]})
     for column, (title, confidence, accuracy, counts, ece) in enumerate(panels):
         axis, below = axes[0, column], axes[1, column]
         bins = len(counts)
@@ -95,7 +93,8 @@ def feature_maps_png(
 ) -> Path:
     """For each face: the input, then ``channels`` channels of each named layer's activation, one row per layer."""
     rows = len(images) * len(maps)
-    figure, axes = plt.subplots(rows, channels + 1, figsize=(1.4 * (channels + 1), 1.5 * rows), squeeze=False)
+    figure = Figure(figsize=(1.4 * (channels + 1), 1.5 * rows))
+    axes = figure.subplots(rows, channels + 1, squeeze=False)
     for face, (image, caption) in enumerate(zip(images, captions, strict=True)):
         for depth, (layer, activation) in enumerate(maps):
             row = face * len(maps) + depth
@@ -125,7 +124,8 @@ def gradcam_png(
 ) -> Path:
     """Grad-CAM of the predicted class over each face; the title is green when the prediction is right."""
     rows = -(-len(images) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(2.1 * columns, 2.4 * rows + 0.4), squeeze=False)
+    figure = Figure(figsize=(2.1 * columns, 2.4 * rows + 0.4))
+    axes = figure.subplots(rows, columns, squeeze=False)
     for index, axis in enumerate(axes.ravel()):
         axis.set_xticks([])
         axis.set_yticks([])
