@@ -16,7 +16,6 @@ command, notes}`` rows for the comparison table.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -31,7 +30,16 @@ from emostream.classifier.engine import OnnxEmotionClassifier
 from emostream.classifier.scoring import reliability_bins, score
 from emostream.commands.eval_model import predict
 from emostream.core.labels import EMOTIONS
-from training.data import SPLIT_TRAIN, SPLIT_VAL, FerData, FerSplit, array_sha256, load_fer2013, to_six_classes
+from training.data import (
+    SPLIT_TRAIN,
+    SPLIT_VAL,
+    FerData,
+    FerSplit,
+    array_sha256,
+    file_sha256,
+    load_fer2013,
+    to_six_classes,
+)
 from training.report import figures
 from training.report.card import render_card
 from training.report.network import inspect_checkpoint
@@ -50,15 +58,6 @@ from training.train import TrainConfig, prepare
 log = logging.getLogger("training.evaluate")
 BINS = 15
 TTA_MODES = (("no_tta", False), ("flip_tta", True))
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def onnx_metadata(path: Path) -> dict[str, str]:
     import onnx
@@ -205,7 +204,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     architecture, drawn, notes = inspect_checkpoint(checkpoint, val.images, val.labels, info.classes,
                                                     info.temperature, out_dir)  # fmt: skip
     made |= drawn
-    checkpoint_sha = file_digest(checkpoint)
+    checkpoint_sha = file_sha256(checkpoint)
     exported_from = onnx_metadata(args.model).get("checkpoint_sha256")
     ferplus_path = args.ferplus or (Path(config.ferplus) if config.ferplus else args.data.parent / "ferplus_labels.csv")
     export_json = args.model.with_name(f"{args.model.stem}.export.json")
@@ -215,7 +214,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         "model": {
             "path": str(args.model),
             "bytes": args.model.stat().st_size,
-            "sha256": file_digest(args.model),
+            "sha256": file_sha256(args.model),
             "version": info.version,
             "temperature": info.temperature,
             "classes": list(info.classes),

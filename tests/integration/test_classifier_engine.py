@@ -57,3 +57,10 @@ def test_missing_or_broken_model(tmp_path: Path) -> None:
     broken.write_bytes(b"not a model")
     with pytest.raises(ModelLoadError, match="not a loadable ONNX model"):
         OnnxEmotionClassifier(broken)
+
+
+def test_shipped_model_is_small_and_committed() -> None:
+    from emostream.classifier.engine import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL.parent.name == "models"
+    assert DEFAULT_MODEL.stat().st_size <= 20 * 1024 * 1024
