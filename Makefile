@@ -11,7 +11,7 @@ MODEL_NAME ?= emonet
 MODEL_VERSION ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup run replay test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
+.PHONY: help setup run bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -31,8 +31,7 @@ run: $(VENV)/.installed-cpu  ## replay VIDEO (default: the bundled sample) into 
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check services training tests tools bench
-	@mkdir -p build/mypy && ln -sfn ../../services build/mypy/emostream  # mypy sees the emostream -> services mapping
-	MYPYPATH=build/mypy $(BIN)/mypy -p emostream -p training
+	$(BIN)/mypy services training
 
 protos: setup  ## regenerate the gRPC stubs (services/protos/v1) from protos/emostream/v1/*.proto
 	$(BIN)/python tools/gen_protos.py
@@ -68,6 +67,12 @@ export: setup  ## export RUN/best.keras to models/ (onnx, tflite, int8)
 
 eval: setup  ## evaluation report (reports/MODEL_NAME/) and model card (models/MODEL_NAME.md)
 	$(BIN)/python -m training.evaluate --run-dir $(RUN) --model models/$(MODEL_NAME).onnx --data $(FER_DATA)
+
+bench: setup  ## benchmarks on a quiet machine: replay speed, model throughput vs fer, detectors, alignment
+	$(BIN)/python -m bench.replay_speed --runs 3
+	$(BIN)/python -m bench.model_throughput
+	$(BIN)/python bench/detector_recall.py
+	$(BIN)/python -m bench.alignment_geometry
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from emostream.classifier.engine import DEFAULT_MODEL, OnnxEmotionClassifier
+from emostream.classifier.engine import DEFAULT_MODEL, EmotionClassifier, OnnxEmotionClassifier
 from emostream.detector.align import AlignGeometry, FaceAligner
 from emostream.detector.base import FaceDetector
 from emostream.detector.stage import DetectorStage, DetectorStageConfig
@@ -48,11 +48,12 @@ def build_classifier(settings: PipelineSettings) -> OnnxEmotionClassifier:
     return OnnxEmotionClassifier(settings.model, settings.providers, intra_op_threads=settings.threads)
 
 
-def build_stage(settings: PipelineSettings) -> DetectorStage:
+def build_stage(settings: PipelineSettings, classifier: EmotionClassifier | None = None) -> DetectorStage:
+    """The detector stage; ``classifier`` replaces the in-process engine (a gRPC client, the server's batcher)."""
     aligner = FaceAligner(AlignGeometry(eye_distance=settings.eye_distance, eye_y=settings.eye_y))
     return DetectorStage(
         build_detector(settings),
-        build_classifier(settings),
+        classifier if classifier is not None else build_classifier(settings),
         aligner,
         DetectorStageConfig(thorough_every=settings.thorough_every),
     )

@@ -16,7 +16,7 @@ Example:
     ...     def classify(self, crops): return np.full((len(crops), 7), 1 / 7, np.float32)
     >>> async def main():
     ...     async with DynamicBatcher(Uniform(), BatcherConfig(max_batch=8, max_delay_ms=1)) as batcher:
-    ...         return await batcher.classify(np.zeros((3, 48, 48), np.uint8), timeout=1.0)
+    ...         return await batcher.classify(np.zeros((3, 48, 48), np.uint8), time_left=1.0)
     >>> asyncio.run(main()).shape
     (3, 7)
 """
@@ -118,18 +118,18 @@ class DynamicBatcher:
     ) -> None:
         await self.close()
 
-    async def classify(self, crops: np.ndarray, timeout: float | None = None) -> np.ndarray:
+    async def classify(self, crops: np.ndarray, time_left: float | None = None) -> np.ndarray:
         """(N, 48, 48) uint8 -> (N, C) probabilities, batched with other callers' crops.
 
-        ``timeout``: seconds the caller still waits (a gRPC deadline's remainder); a request still queued
-        when it runs out is dropped with :class:`DeadlineExpiredError`.
+        ``time_left``: seconds the caller still waits (a gRPC deadline's remainder); a request still queued
+        when it runs out is dropped with :class:`DeadlineExpiredError` (the call itself does not time out).
         """
         validate_crops(crops)
         if self._closed or self._loop_task is None:
             raise NotServingError("the classifier is not running (starting or shutting down)")
         if len(crops) == 0:
             return np.zeros((0, len(self.engine.info.classes)), np.float32)
-        if timeout is not None and timeout <= 0:
+        if time_left is not None and time_left <= 0:
             raise DeadlineExpiredError("the deadline had passed before the request reached the classifier")
         if len(self._pending) >= self.config.max_queue:
             raise QueueFullError(
@@ -137,7 +137,7 @@ class DynamicBatcher:
             )
         loop = asyncio.get_running_loop()
         now = loop.time()
-        request = _Request(crops, loop.create_future(), now, None if timeout is None else now + timeout)
+        request = _Request(crops, loop.create_future(), now, None if time_left is None else now + time_left)
         self._pending.append(request)
         self.metrics.queue_depth.set(len(self._pending))
         self._wakeup.set()

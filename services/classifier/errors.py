@@ -45,6 +45,10 @@ GRPC_STATUS: dict[type[BaseException], grpc.StatusCode] = {
 }
 
 
+MAPPED_ERRORS: tuple[type[BaseException], ...] = (EmostreamError, *GRPC_STATUS)
+"""What a servicer answers with a status of its own (anything else is INTERNAL, and logged)."""
+
+
 def grpc_status(error: BaseException) -> grpc.StatusCode:
     """The status code of ``error`` (by its nearest mapped base class); INTERNAL for anything unexpected."""
     for cls in type(error).__mro__:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -51,7 +52,7 @@ def engine() -> FakeEngine:
 
 
 @pytest.fixture
-def gated_engine() -> FakeEngine:
+def gated_engine() -> Iterator[FakeEngine]:
     engine = FakeEngine(gated=True)
     yield engine
     engine.release.set()
