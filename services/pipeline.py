@@ -17,7 +17,6 @@ from pathlib import Path
 
 from emostream.aggregator import Timeline, TimelineBuilder, TimelineConfig
 from emostream.aggregator.records import TimelineEvent
-from emostream.classifier.engine import EmotionClassifier
 from emostream.core.types import Frame
 from emostream.detector.stage import DetectorStage
 from emostream.outputs.annotated_video import AnnotatedVideoWriter, annotate_video
@@ -86,7 +85,6 @@ class EmbeddedPipeline:
         on_event: Callable[[TimelineEvent], None] | None = None,
     ) -> None:
         self.stage = stage
-        self.classifier: EmotionClassifier = stage.classifier
         self.builder = TimelineBuilder(timeline_config, classes=stage.classifier.info.classes, on_event=on_event)
         self.stats = RunStats()
 

@@ -43,4 +43,4 @@ def test_class_weights_favour_rare_classes() -> None:
     labels = np.array([0] * 90 + [1] * 10)
     weights = class_weights(labels, 2, power=0.5)
     assert weights[1] > weights[0]
-    assert weights[labels].mean() == np.float32(1.0) or abs(weights[labels].mean() - 1.0) < 1e-6
+    assert abs(weights[labels].mean() - 1.0) < 1e-6
