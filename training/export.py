@@ -162,6 +162,20 @@ def check(fmt: str, path: Path, reference: np.ndarray, candidate: np.ndarray, la
     )
 
 
+def float32_model(model: Any, config: TrainConfig) -> Any:
+    """The same weights in an all-float32 graph, for a model trained under a mixed-precision policy."""
+    import keras
+
+    from training.models import build
+
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    keras.mixed_precision.set_global_policy("float32")
+    rebuilt = build(config.arch, config.classes)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
+
+
 def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Any]:
     import keras
 
@@ -175,7 +189,7 @@ def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tu
             if k in TrainConfig.__dataclass_fields__ and k != "augment"
         }
     )
-    model = keras.saving.load_model(checkpoint, compile=False)
+    model = float32_model(keras.saving.load_model(checkpoint, compile=False), config)
     _, dev, _, data_hash = prepare(config)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
     temperature = fit_temperature(np.asarray(model.predict(dev_x, batch_size=256, verbose=0)), dev.labels)

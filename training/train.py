@@ -44,6 +44,7 @@ class TrainConfig:
     dev_fraction: float = 0.1
     seed: int = 1234
     max_train_samples: int = 0
+    precision: str = "float32"  # or mixed_bfloat16: ~1.2-1.3x faster on CPUs with AVX512_BF16
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -160,6 +161,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
             print(f"resume: keeping the run's schedule of {saved['epochs']} epochs", flush=True)
         config = TrainConfig(**saved)
     keras.utils.set_random_seed(config.seed)
+    keras.mixed_precision.set_global_policy(config.precision)
     train_split, dev, targets, data_hash = prepare(config)
     weights = class_weights(train_split.labels, config.classes, config.class_weight_power)[train_split.labels]
     steps = math.ceil(len(train_split) / config.batch_size)
@@ -237,7 +239,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool]:
     parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/emonet"))
     parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
-    for name in ("arch", "optimizer", "ferplus", "ferplus_mode"):
+    for name in ("arch", "optimizer", "ferplus", "ferplus_mode", "precision"):
         parser.add_argument(f"--{name.replace('_', '-')}", default=getattr(defaults, name))
     for name in ("classes", "epochs", "batch_size", "warmup_epochs", "seed", "max_train_samples"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
