@@ -1,0 +1,1 @@
+"""Transports between the stages: Redis Streams keys, payload codecs and connections."""
