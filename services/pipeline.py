@@ -14,18 +14,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from emostream.aggregator import Timeline, TimelineBuilder, TimelineConfig
 from emostream.aggregator.records import TimelineEvent
-from emostream.core.types import Frame
+from emostream.core.types import Frame, FrameDetections
 from emostream.detector.stage import DetectorStage
 from emostream.outputs.annotated_video import AnnotatedVideoWriter, annotate_video
-from emostream.outputs.plot import plot_timeline
 from emostream.outputs.timeline_csv import write_timeline_csv
 from emostream.outputs.timeline_json import ModelInfo, SourceInfo, write_timeline_json
 
 log = logging.getLogger(__name__)
 _END = object()
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,52 +41,93 @@ class RunStats:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def prefetch(frames: Iterable[Frame], depth: int = 8) -> Iterator[Frame]:
-    """Iterate ``frames`` in a background thread, ``depth`` frames ahead; errors are re-raised here."""
-    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class Prefetch(Generic[T]):
+    """Runs an iterable in a background thread, up to ``depth`` items ahead; errors are re-raised here.
 
-    def produce() -> None:
+    Iterate it one item at a time, or take ``batches(n)``: whatever is ready, at least one item
+    and at most ``n``, so a consumer can group work without ever waiting for a fuller group.
+    """
+
+    def __init__(self, items: Iterable[T], depth: int = 8, name: str = "prefetch") -> None:
+        self._items = items
+        self._buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
+
+    def _produce(self) -> None:
         try:
-            for frame in frames:
-                while not stop.is_set():
+            for item in self._items:
+                while not self._stop.is_set():
                     try:
-                        buffer.put(frame, timeout=0.2)
+                        self._buffer.put(item, timeout=0.2)
                         break
                     except queue.Full:
                         continue
-                if stop.is_set():
+                if self._stop.is_set():
                     return
-            buffer.put(_END)
+            self._buffer.put(_END)
         except BaseException as error:  # handed to the consumer, which re-raises it
-            buffer.put(error)
+            self._buffer.put(error)
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()  # a generator's own threads stop with it
 
-    thread = threading.Thread(target=produce, name="decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, Frame)
-            yield item
-    finally:
-        stop.set()
+    def _unwrap(self, item: object) -> T:
+        if isinstance(item, BaseException):
+            raise item
+        return item  # type: ignore[return-value]
+
+    def batches(self, most: int) -> Iterator[list[T]]:
+        self._thread.start()
+        try:
+            while True:
+                item = self._buffer.get()
+                if item is _END:
+                    return
+                batch = [self._unwrap(item)]
+                while len(batch) < most:
+                    try:
+                        item = self._buffer.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _END:
+                        yield batch
+                        return
+                    batch.append(self._unwrap(item))
+                yield batch
+        finally:
+            self._stop.set()
+
+    def __iter__(self) -> Iterator[T]:
+        for batch in self.batches(1):
+            yield from batch
+
+
+def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
+    """Iterate ``items`` in a background thread, ``depth`` items ahead."""
+    return iter(Prefetch(items, depth))
 
 
 class EmbeddedPipeline:
-    """The four stages in one process. ``run(frames)`` returns the finished timeline."""
+    """The four stages in one process. ``run(frames)`` returns the finished timeline.
+
+    Three threads overlap on the cores: decoding, detection + alignment, and classification +
+    tracking. The classifier takes the faces of every frame detected so far in one call (at most
+    ``batch_frames`` frames), so replay gets batched throughput while a live source, whose frames
+    come one at a time, gets a call per frame and no added latency. Frames are tracked in order.
+    """
 
     def __init__(
         self,
         stage: DetectorStage,
         timeline_config: TimelineConfig | None = None,
         on_event: Callable[[TimelineEvent], None] | None = None,
+        batch_frames: int = 16,
     ) -> None:
         self.stage = stage
         self.builder = TimelineBuilder(timeline_config, classes=stage.classifier.info.classes, on_event=on_event)
+        self.batch_frames = batch_frames
         self.stats = RunStats()
 
     def run(
@@ -97,24 +139,29 @@ class EmbeddedPipeline:
         """Process every frame ``frames`` yields; ``sink_factory`` (given the first frame) annotates live."""
         started = time.perf_counter()
         sink: AnnotatedVideoWriter | None = None
+        detect = self.stage.detect
+        detected = Prefetch(((frame, detect(frame)) for frame in prefetch(frames)), depth=2 * self.batch_frames,
+                            name="detect")  # fmt: skip
         try:
-            for frame in prefetch(frames):
-                if sink is None and sink_factory is not None:
-                    sink = sink_factory(frame).open()
-                self._process(frame, started, on_frame, sink)
+            for group in detected.batches(self.batch_frames):
+                classified = self.stage.classify_frames([faces for _, faces in group])
+                for (frame, _), faces in zip(group, classified, strict=True):
+                    if sink is None and sink_factory is not None:
+                        sink = sink_factory(frame).open()
+                    self._track(FrameDetections(frame.meta, faces), frame, started, on_frame, sink)
         finally:
             if sink is not None:
                 sink.close()
         return self.builder.finish()
 
-    def _process(
+    def _track(
         self,
+        detections: FrameDetections,
         frame: Frame,
         started: float,
         on_frame: Callable[[Frame, RunStats], None] | None,
         sink: AnnotatedVideoWriter | None,
     ) -> None:
-        detections = self.stage.process(frame)
         result = self.builder.update(detections)
         self.stats.frames += 1
         self.stats.faces += len(detections.faces)
@@ -155,10 +202,29 @@ def write_outputs(
     video_source: Path | None,
     title: str | None = None,
 ) -> None:
-    """timeline.json, timeline.csv, timeline.png and (from a file source) annotated.mp4."""
+    """timeline.json, timeline.csv, timeline.png and (from a file source) annotated.mp4.
+
+    The annotated video (decode, draw, encode: mostly outside the GIL) is written in a thread while
+    the files and the plot are written here.
+    """
+    from emostream.outputs.plot import plot_timeline  # matplotlib loads only when a plot is made
+
     out.folder.mkdir(parents=True, exist_ok=True)
+    errors: list[BaseException] = []
+
+    def annotate() -> None:
+        try:
+            annotate_video(video_source, timeline, out.video, fps=source.fps)
+        except BaseException as error:
+            errors.append(error)
+
+    video = threading.Thread(target=annotate, name="annotate", daemon=True) if video_source is not None else None
+    if video is not None:
+        video.start()
     write_timeline_json(out.json, timeline, source, model)
     write_timeline_csv(out.csv, timeline)
     plot_timeline(timeline, out.plot, title=title)
-    if video_source is not None:
-        annotate_video(video_source, timeline, out.video, fps=source.fps)
+    if video is not None:
+        video.join()
+    if errors:
+        raise errors[0]

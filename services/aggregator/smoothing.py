@@ -8,10 +8,10 @@ Two filters, both aware of the time step between frames (from PTS, so any frame 
   the time step, capped at 1, so consecutive, correlated frames at a high frame rate do not count as more
   evidence per second), are the observation likelihoods.
 
-Hysteresis: the shown label changes only when another class has led the smoothed probabilities (by at least
-``switch_margin``) for ``min_hold_ms`` without interruption. A frame whose face is unusable (probabilities None)
-gets the label ``unknown`` and leaves the smoothed state untouched; after ``reset_after_s`` without a usable
-frame the state starts afresh.
+Hysteresis: the shown label changes only when other classes have led the smoothed probabilities (by at least
+``switch_margin``) for ``min_hold_ms`` without interruption; it then changes to the one leading. A frame whose
+face is unusable (probabilities None) gets the label ``unknown`` and leaves the smoothed state untouched; after
+``reset_after_s`` without a usable frame the state starts afresh.
 
 Example:
     >>> import numpy as np
@@ -133,7 +133,9 @@ class EmotionSmoother:
         elif lead == self._shown or state[lead] - state[self._shown] < self.config.switch_margin:
             self._candidate = None
         else:
-            if lead != self._candidate:
+            # the hold counts from when the shown label lost the lead, whichever labels led since:
+            # two rivals taking turns must not keep a label shown that neither of them supports
+            if self._candidate is None:
                 self._candidate, self._candidate_since = lead, pts
             if (pts - self._candidate_since) * 1000.0 >= self.config.min_hold_ms - 1e-6:
                 self._shown, changed = lead, True

@@ -59,6 +59,20 @@ class DetectorStage:
         large = max(frame_hw) > 960
         return self.config.thorough_every_large if large else self.config.thorough_every_small
 
-    def process(self, frame: Frame) -> FrameDetections:
+    def detect(self, frame: Frame) -> list[AlignedFace]:
+        """The aligned faces of a frame, with the thorough pass on the rhythm of its seq."""
         thorough = frame.meta.seq % self.rhythm(frame.image.shape[:2]) == 0
-        return FrameDetections(frame.meta, self.classify(self.faces(frame.image, thorough)))
+        return self.faces(frame.image, thorough)
+
+    def classify_frames(self, frames: list[list[AlignedFace]]) -> list[tuple[ClassifiedFace, ...]]:
+        """Classify the faces of several frames in one classifier call (offline throughput)."""
+        flat = [face for faces in frames for face in faces]
+        classified = self.classify(flat)
+        out, start = [], 0
+        for faces in frames:
+            out.append(classified[start : start + len(faces)])
+            start += len(faces)
+        return out
+
+    def process(self, frame: Frame) -> FrameDetections:
+        return FrameDetections(frame.meta, self.classify(self.detect(frame)))

@@ -106,3 +106,15 @@ def test_switch_margin(probs) -> None:
     assert s.update(p, 0.1).label == "happy"
     p[HAPPY], p[SAD] = 0.3, 0.7
     assert s.update(p, 0.2).label == "sad"
+
+
+def test_rivals_taking_turns_still_end_a_stale_label(probs) -> None:
+    # after a smile, fear and neutral alternate as leader: neither holds the lead for 300 ms alone,
+    # but happy has lost it for longer than that, so it must not stay on screen
+    s = EmotionSmoother(SmootherConfig(method=SmoothingMethod.NONE, min_hold_ms=300))
+    seq = ["happy"] * 10 + ["fear", "fear", "neutral", "neutral"] * 5
+    out = [s.update(probs(lab), i / 30).label for i, lab in enumerate(seq)]
+    assert out[9] == "happy"
+    switched = next(i for i, label in enumerate(out) if label != "happy")
+    assert out[switched] in {"fear", "neutral"}
+    assert (switched - 10) / 30 * 1000 <= 300 + 1000 / 30
