@@ -78,7 +78,8 @@ class Prefetch(Generic[T]):
             raise item
         return item  # type: ignore[return-value]
 
-    def batches(self, most: int) -> Iterator[list[T]]:
+    def batches(self, most: int, wait: bool = False) -> Iterator[list[T]]:
+        """Groups of at most ``most`` items: what is ready, or with ``wait`` full groups (the last may be short)."""
         self._thread.start()
         try:
             while True:
@@ -88,7 +89,7 @@ class Prefetch(Generic[T]):
                 batch = [self._unwrap(item)]
                 while len(batch) < most:
                     try:
-                        item = self._buffer.get_nowait()
+                        item = self._buffer.get(timeout=None) if wait else self._buffer.get_nowait()
                     except queue.Empty:
                         break
                     if item is _END:
@@ -113,9 +114,9 @@ class EmbeddedPipeline:
     """The four stages in one process. ``run(frames)`` returns the finished timeline.
 
     Three threads overlap on the cores: decoding, detection + alignment, and classification +
-    tracking. The classifier takes the faces of every frame detected so far in one call (at most
-    ``batch_frames`` frames), so replay gets batched throughput while a live source, whose frames
-    come one at a time, gets a call per frame and no added latency. Frames are tracked in order.
+    tracking. The classifier takes the faces of ``batch_frames`` frames in one call when
+    ``offline`` (a file: throughput counts, not latency), else of every frame detected so far, so
+    a live source, whose frames come one at a time, gets no added latency. Frames are tracked in order.
     """
 
     def __init__(
@@ -123,11 +124,13 @@ class EmbeddedPipeline:
         stage: DetectorStage,
         timeline_config: TimelineConfig | None = None,
         on_event: Callable[[TimelineEvent], None] | None = None,
-        batch_frames: int = 16,
+        batch_frames: int = 8,
+        offline: bool = False,
     ) -> None:
         self.stage = stage
         self.builder = TimelineBuilder(timeline_config, classes=stage.classifier.info.classes, on_event=on_event)
         self.batch_frames = batch_frames
+        self.offline = offline
         self.stats = RunStats()
 
     def run(
@@ -143,7 +146,7 @@ class EmbeddedPipeline:
         detected = Prefetch(((frame, detect(frame)) for frame in prefetch(frames)), depth=2 * self.batch_frames,
                             name="detect")  # fmt: skip
         try:
-            for group in detected.batches(self.batch_frames):
+            for group in detected.batches(self.batch_frames, wait=self.offline):
                 classified = self.stage.classify_frames([faces for _, faces in group])
                 for (frame, _), faces in zip(group, classified, strict=True):
                     if sink is None and sink_factory is not None:
