@@ -11,7 +11,7 @@ MODEL_NAME ?= emonet
 MODEL_VERSION ?= 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup run bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
+.PHONY: help setup run up down stack-status bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -36,6 +36,18 @@ lint: setup  ## ruff + mypy
 protos: setup  ## regenerate the gRPC stubs (services/protos/v1) from protos/emostream/v1/*.proto
 	$(BIN)/python tools/gen_protos.py
 
+STACK ?= build/stack
+DETECTORS ?= 1
+
+up: $(VENV)/.installed-cpu  ## local stack on loopback: Redis, classifier, detector(s), aggregator, capture (CAMERA_URL=...), Prometheus
+	$(BIN)/emostream stack up --root $(STACK) --detectors $(DETECTORS)
+
+down:  ## stop exactly the pids `make up` recorded (STACK/stack.json)
+	$(BIN)/emostream stack down --root $(STACK)
+
+stack-status:  ## which of the recorded stack's processes still run
+	$(BIN)/emostream stack status --root $(STACK)
+
 serve-classifier: setup  ## the classifier gRPC service on :50051 (metrics on :9101)
 	$(BIN)/emostream serve classifier
 
@@ -48,6 +60,10 @@ test-unit: setup
 
 test-integration: setup
 	$(BIN)/pytest -q tests/integration
+
+.PHONY: validate-deploy
+validate-deploy: setup  ## offline checks: docker-compose.yml, deploy/ (Dockerfile, k8s, Prometheus rules, Grafana)
+	$(BIN)/pytest -q tests/integration/test_deploy_config.py
 
 train: setup  ## train (or resume) the model in RUN/ on FER_DATA
 	$(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(RUN)
@@ -68,11 +84,11 @@ export: setup  ## export RUN/best.keras to models/ (onnx, tflite, int8)
 eval: setup  ## evaluation report (reports/MODEL_NAME/) and model card (models/MODEL_NAME.md)
 	$(BIN)/python -m training.evaluate --run-dir $(RUN) --model models/$(MODEL_NAME).onnx --data $(FER_DATA)
 
-bench: setup  ## benchmarks on a quiet machine: replay speed, model throughput vs fer, detectors, alignment
-	$(BIN)/python -m bench.replay_speed --runs 3
-	$(BIN)/python -m bench.model_throughput
-	$(BIN)/python bench/detector_recall.py
-	$(BIN)/python -m bench.alignment_geometry
+bench: setup  ## every benchmark of issue 7 on a quiet machine (< 15 min): bench/results/<date>-<host>.{json,md}
+	$(BIN)/python -m bench.run
+
+bench-quick: setup  ## the same benchmarks with tiny repeats (< 2 min; CI smoke run, no targets asserted)
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

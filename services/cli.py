@@ -7,7 +7,7 @@ import os
 import sys
 
 from emostream import __version__
-from emostream.commands import analyze, client, eval_model, live, replay, serve
+from emostream.commands import analyze, client, eval_model, health, live, replay, serve, stack
 from emostream.commands.common import setup_logging
 
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"emostream {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logs on stderr")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (replay, live, analyze, eval_model, serve, client):
+    for command in (replay, live, analyze, eval_model, serve, client, stack, health):
         command.add_parser(subparsers)
     return parser
 

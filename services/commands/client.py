@@ -1,6 +1,8 @@
-"""``emostream client classify|analyze``: call a running classifier service (``emostream serve classifier``).
+"""``emostream client classify|analyze|timeline|watch``: call a running stack.
 
-The bearer token, if the server wants one, comes from ``--token-file`` or ``EMOSTREAM_CLASSIFIER_TOKEN``.
+``classify`` and ``analyze`` call the classifier service (``emostream serve classifier``); ``timeline`` and
+``watch`` the aggregator's TimelineService (``emostream serve aggregator``). The bearer token, if the server
+wants one, comes from ``--token-file``, ``EMOSTREAM_CLASSIFIER_TOKEN`` or ``EMOSTREAM_AGGREGATOR_TOKEN``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from emostream.protos.v1 import face_pb2
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("client", help="call a running classifier service", description=__doc__)
+    parser = subparsers.add_parser("client", help="call a running stack (classifier, aggregator)", description=__doc__)
     calls = parser.add_subparsers(dest="call", required=True, metavar="CALL")
 
     classify = calls.add_parser("classify", help="classify 48x48 crops from an .npz (Classify)")
@@ -38,10 +40,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     analyze.add_argument("--json", action="store_true", help="one JSON object per photo on stdout")
     analyze.set_defaults(handler=run_analyze)
 
+    from emostream.commands.client_timeline import add_timeline_parsers
 
-def _connection(parser: argparse.ArgumentParser, timeout: float) -> None:
+    add_timeline_parsers(calls, _connection)
+
+
+def _connection(parser: argparse.ArgumentParser, timeout: float, target: str | None = None) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument("--target", required=True, help="HOST:PORT of the classifier service")
+    if target is None:
+        group.add_argument("--target", required=True, help="HOST:PORT of the classifier service")
+    else:
+        group.add_argument("--target", default=target, help=f"HOST:PORT of the service (default {target})")
     group.add_argument("--timeout", type=float, default=timeout, help=f"seconds per call (default {timeout:g})")
     group.add_argument("--token-file", type=Path, help="file holding the bearer token")
     group.add_argument("--tls", action="store_true", help="TLS with the system's CA certificates")

@@ -1,4 +1,7 @@
-"""``emostream replay VIDEO``: every frame of a recording, timelines and an annotated video out."""
+"""``emostream replay VIDEO``: every frame of a recording, timelines and an annotated video out.
+
+In-process by default; with ``--remote`` through a running stack (``make up``), same outputs.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from tqdm import tqdm
 
 from emostream.capture.video_file import VideoFileReader
 from emostream.commands.common import add_pipeline_arguments, fail, output_model_info, settings_from
+from emostream.commands.replay_remote import add_remote_arguments
 from emostream.components import build_stage
 from emostream.core.errors import EmostreamError
 from emostream.core.types import Frame
@@ -23,16 +27,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_pipeline_arguments(parser)
+    add_remote_arguments(parser)
     parser.set_defaults(handler=run)
 
 
+def run_remote(args: argparse.Namespace) -> int:
+    from emostream.commands.replay_remote import replay_remote
+
+    try:
+        result = replay_remote(args)
+    except EmostreamError as error:
+        return fail(str(error))
+    video = None if args.no_video else args.video
+    write_outputs(result.timeline, OutputPaths(args.out), result.source, result.model, video, title=args.video.name)
+    timeline = result.timeline
+    print(f"{timeline.frame_count} frames, {len(timeline.tracks)} tracks via camera {result.camera} -> {args.out}/")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.remote:
+        return run_remote(args)
     try:
         reader = VideoFileReader(args.video, camera=args.video.stem)
         stage = build_stage(settings_from(args))
     except EmostreamError as error:
         return fail(str(error))
-    pipeline = EmbeddedPipeline(stage)
+    pipeline = EmbeddedPipeline(stage, offline=True)
     info = reader.info
     with reader, tqdm(total=info.frame_count or None, unit="frame", disable=args.quiet, desc=args.video.name) as bar:
 

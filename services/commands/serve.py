@@ -1,6 +1,7 @@
-"""``emostream serve STAGE``: run one stage as a network service (``classifier`` so far).
+"""``emostream serve STAGE``: run one stage as a network service: classifier, capture, detector, aggregator.
 
-Options override the ``EMOSTREAM_CLASSIFIER_*`` environment. Secrets never go on the command line:
+Each stage's options override its ``EMOSTREAM_<STAGE>_*`` environment (the capture, detector and aggregator
+subcommands live in ``serve_<stage>.py``). For the classifier: Secrets never go on the command line:
 the bearer token comes from ``--token-file`` or ``EMOSTREAM_CLASSIFIER_TOKEN``. SIGTERM or Ctrl-C stops
 gracefully: health turns NOT_SERVING, calls in flight get ``--grace-seconds``.
 """
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from emostream.commands import serve_aggregator, serve_capture, serve_detector
 from emostream.commands.common import fail
 
-UNAVAILABLE_STAGES = ("capture", "detector", "aggregator")
 _CLASSIFIER_OPTIONS = (
     "host", "port", "metrics_port", "model", "threads", "max_batch", "max_delay_ms", "max_queue", "workers",
     "max_crops_per_request", "detector", "grace_seconds", "tls_cert", "tls_key", "token_file",
@@ -49,13 +50,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add("--tls-key", type=Path, help="PEM private key")
     add("--token-file", type=Path, help="file holding the bearer token calls must carry")
     classifier.set_defaults(handler=run_classifier)
-    for stage in UNAVAILABLE_STAGES:
-        other = stages.add_parser(stage, help=f"the {stage} service (not yet available)")
-        other.set_defaults(handler=not_available)
-
-
-def not_available(args: argparse.Namespace) -> int:
-    return fail(f"`serve {args.stage}` is not yet available; only `serve classifier` is implemented")
+    for stage in (serve_capture, serve_detector, serve_aggregator):
+        stage.add_parser(stages)
 
 
 def validation_message(error: ValidationError) -> str:

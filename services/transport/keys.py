@@ -43,3 +43,13 @@ def camera_from_stream(key: str) -> str:
     if start < 0 or end <= start:
         raise ValueError(f"{key!r} is not an emostream camera key")
     return key[start + 1 : end]
+
+
+def image_key(camera: str, seq: int, nonce: str) -> str:
+    """Claim check: where a large frame image waits (with a TTL) for the detector; ``nonce`` tells runs apart."""
+    return f"{PREFIX}:image:{_tag(camera)}:{seq}:{nonce}"
+
+
+def frames_pattern() -> str:
+    """SCAN pattern matching every camera's frames stream."""
+    return f"{PREFIX}:frames:*"

@@ -8,6 +8,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ImageEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMAGE_ENCODING_JPEG: _ClassVar[ImageEncoding]
+    IMAGE_ENCODING_PNG: _ClassVar[ImageEncoding]
+    IMAGE_ENCODING_RAW_BGR: _ClassVar[ImageEncoding]
+
 class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EVENT_TYPE_UNSPECIFIED: _ClassVar[EventType]
@@ -15,6 +21,9 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_TRACK_ENDED: _ClassVar[EventType]
     EVENT_TYPE_EMOTION_CHANGED: _ClassVar[EventType]
     EVENT_TYPE_STREAM_ENDED: _ClassVar[EventType]
+IMAGE_ENCODING_JPEG: ImageEncoding
+IMAGE_ENCODING_PNG: ImageEncoding
+IMAGE_ENCODING_RAW_BGR: ImageEncoding
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_TRACK_STARTED: EventType
 EVENT_TYPE_TRACK_ENDED: EventType
@@ -22,26 +31,30 @@ EVENT_TYPE_EMOTION_CHANGED: EventType
 EVENT_TYPE_STREAM_ENDED: EventType
 
 class Frame(_message.Message):
-    __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "jpeg", "width", "height", "end_of_stream")
+    __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "image", "width", "height", "end_of_stream", "encoding", "image_key")
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     CAMERA_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     PTS_FIELD_NUMBER: _ClassVar[int]
     WALL_TIME_FIELD_NUMBER: _ClassVar[int]
-    JPEG_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     END_OF_STREAM_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_KEY_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     camera: str
     seq: int
     pts: float
     wall_time: float
-    jpeg: bytes
+    image: bytes
     width: int
     height: int
     end_of_stream: bool
-    def __init__(self, schema_version: _Optional[int] = ..., camera: _Optional[str] = ..., seq: _Optional[int] = ..., pts: _Optional[float] = ..., wall_time: _Optional[float] = ..., jpeg: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., end_of_stream: _Optional[bool] = ...) -> None: ...
+    encoding: ImageEncoding
+    image_key: str
+    def __init__(self, schema_version: _Optional[int] = ..., camera: _Optional[str] = ..., seq: _Optional[int] = ..., pts: _Optional[float] = ..., wall_time: _Optional[float] = ..., image: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., end_of_stream: _Optional[bool] = ..., encoding: _Optional[_Union[ImageEncoding, str]] = ..., image_key: _Optional[str] = ...) -> None: ...
 
 class Detections(_message.Message):
     __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "width", "height", "faces", "model_version", "end_of_stream", "thorough")

@@ -1,0 +1,104 @@
+"""Settings of the aggregator service: one class, env prefix ``EMOSTREAM_AGGREGATOR_``, unknown keys refused.
+
+Secrets come from the environment (``EMOSTREAM_AGGREGATOR_TOKEN``, ``EMOSTREAM_AGGREGATOR_REDIS_PASSWORD``), from
+files (``token_file``, ``redis_password_file``) or from a secrets directory (``$EMOSTREAM_SECRETS_DIR``, default
+``/run/secrets``: files ``emostream_aggregator_token``, ``emostream_aggregator_redis_password``), never from the
+command line.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from emostream.aggregator.timeline import TimelineConfig
+from emostream.core.rpc import read_secret_file
+
+
+def _secrets_dir() -> str | None:
+    path = Path(os.environ.get("EMOSTREAM_SECRETS_DIR", "/run/secrets"))
+    return str(path) if path.is_dir() else None
+
+
+def _default_consumer() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class AggregatorSettings(BaseSettings):
+    """The aggregator service (``emostream serve aggregator``)."""
+
+    model_config = SettingsConfigDict(env_prefix="EMOSTREAM_AGGREGATOR_", extra="forbid", secrets_dir=_secrets_dir())
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="redis:// or rediss://, no password")
+    redis_password: SecretStr | None = None
+    redis_password_file: Path | None = Field(default=None, description="file holding the Redis password")
+
+    host: str = Field(default="127.0.0.1", description="address to listen on ('0.0.0.0' in a container)")
+    port: int = Field(default=50053, ge=0, le=65535, description="gRPC TimelineService port (0: any free port)")
+    metrics_port: int | None = Field(default=9104, ge=0, le=65535, description="/metrics port (None: off)")
+
+    consumer: str = Field(default_factory=_default_consumer, min_length=1, description="this replica's name")
+    cameras: tuple[str, ...] = Field(default=(), description="only these cameras (empty: every camera seen)")
+    discover_interval_s: float = Field(default=1.0, gt=0, description="how often new cameras are looked for")
+
+    lease_ms: int = Field(default=10_000, ge=500, description="a camera's ownership lease; a dead owner's expires")
+    renew_fraction: float = Field(default=1 / 3, gt=0, lt=1, description="renew after this part of the lease")
+    read_count: int = Field(default=64, ge=1, le=10_000, description="entries per XREADGROUP")
+    block_ms: int = Field(default=200, ge=1, description="longest blocking read")
+    reorder_window: int = Field(default=64, ge=0, description="out-of-order entries held while waiting for a gap")
+    reorder_wait_s: float = Field(default=2.0, ge=0, description="longest wait for a missing seq before skipping it")
+
+    retention_seconds: float | None = Field(
+        default=24 * 3600.0, gt=0, description="timeline keys expire this long after the last frame (None: never)"
+    )
+    events_maxlen: int = Field(default=100_000, ge=1, description="events stream cap (XADD MAXLEN ~)")
+    timeline: TimelineConfig = Field(default_factory=TimelineConfig, description="tracker and smoother tuning")
+    lag_interval_s: float = Field(default=2.0, gt=0, description="how often stream lag is read (XINFO GROUPS)")
+
+    page_size: int = Field(default=100, ge=1, le=10_000, description="ListTracks default page size")
+    max_page_size: int = Field(default=1000, ge=1, description="ListTracks largest page size")
+    max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=64 * 1024, description="largest response")
+    grace_seconds: float = Field(default=5.0, ge=0, description="on SIGTERM: time in-flight calls get to finish")
+    tls_cert: Path | None = Field(default=None, description="PEM certificate chain; TLS when set, with tls_key")
+    tls_key: Path | None = None
+    token: SecretStr | None = Field(default=None, description="bearer token required on TimelineService")
+    token_file: Path | None = Field(default=None, description="file holding the bearer token")
+    reflection: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> AggregatorSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS needs both tls_cert and tls_key")
+        if self.token is not None and self.token_file is not None:
+            raise ValueError("give the token or token_file, not both")
+        if self.redis_password is not None and self.redis_password_file is not None:
+            raise ValueError("give redis_password or redis_password_file, not both")
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"redis_url must start with redis://, rediss:// or unix:// (got {self.redis_url!r})")
+        if self.page_size > self.max_page_size:
+            raise ValueError("page_size must not exceed max_page_size")
+        return self
+
+    @property
+    def lease_renew_s(self) -> float:
+        return self.lease_ms / 1000 * self.renew_fraction
+
+    def bearer_token(self) -> str | None:
+        """The token calls must carry, or None (no auth)."""
+        if self.token is not None:
+            return self.token.get_secret_value().strip() or None
+        if self.token_file is not None:
+            return read_secret_file(self.token_file, "token").decode().strip()
+        return None
+
+    def redis_secret(self) -> str | None:
+        """The Redis password, or None."""
+        if self.redis_password is not None:
+            return self.redis_password.get_secret_value() or None
+        if self.redis_password_file is not None:
+            return read_secret_file(self.redis_password_file, "Redis password").decode().strip()
+        return None

@@ -1,0 +1,244 @@
+"""The detector worker against a (fake) Redis and a fake stage: at-least-once, dead letters, outages, takeover."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import fakeredis
+import grpc
+import numpy as np
+import pytest
+from prometheus_client import CollectorRegistry
+
+from emostream.capture.publisher import FramePublisher, PublishOptions
+from emostream.classifier.client import ClassifierRpcError
+from emostream.classifier.engine import ModelInfo
+from emostream.core.health import Health
+from emostream.core.labels import EMOTIONS
+from emostream.core.types import AlignedFace, ClassifiedFace, Frame, FrameDetections, FrameMeta
+from emostream.detector.metrics import DetectorMetrics
+from emostream.detector.settings import DetectorSettings
+from emostream.detector.worker import DetectorWorker
+from emostream.protos.v1 import stream_pb2
+from emostream.transport.backpressure import Backpressure
+from emostream.transport.codec import decode_detections, encode_entry, end_of_stream_frame
+from emostream.transport.keys import DEAD_LETTER_STREAM, DETECTOR_GROUP, detections_stream, frames_stream
+
+from .conftest import face_at
+
+CAM = "cam1"
+INFO = ModelInfo("fake", "7", EMOTIONS, 48, 1.0, ("CPUExecutionProvider",))
+
+
+class FakeClassifier:
+    def __init__(self) -> None:
+        self.down = False
+        self.calls = 0
+
+    @property
+    def info(self) -> ModelInfo:
+        if self.down:
+            raise ClassifierRpcError("fake:1", "ModelInfo", grpc.StatusCode.UNAVAILABLE, "connection refused")
+        return INFO
+
+    def classify(self, crops: np.ndarray) -> np.ndarray:
+        if self.down:
+            raise ClassifierRpcError("fake:1", "Classify", grpc.StatusCode.UNAVAILABLE, "connection refused")
+        self.calls += 1
+        return np.tile(np.eye(7, dtype=np.float32)[3], (len(crops), 1))
+
+
+class FakeStage:
+    """One face per frame, classified by the fake classifier; thorough every 5th frame."""
+
+    def __init__(self) -> None:
+        self.classifier = FakeClassifier()
+        self.seen: list[int] = []
+
+    def rhythm(self, frame_hw: tuple[int, ...]) -> int:
+        return 5
+
+    def process(self, frame: Frame) -> FrameDetections:
+        probabilities = self.classifier.classify(np.zeros((1, 48, 48), np.uint8))[0]
+        self.seen.append(frame.meta.seq)
+        face = AlignedFace(face_at(), np.zeros((48, 48), np.uint8))
+        return FrameDetections(frame.meta, (ClassifiedFace(face, probabilities),))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def client() -> fakeredis.FakeRedis:
+    return fakeredis.FakeRedis()
+
+
+@pytest.fixture
+def make_worker(client: fakeredis.FakeRedis) -> Iterator[Callable[..., DetectorWorker]]:
+    stops: list[threading.Event] = []
+
+    def make(consumer: str = "d1", **settings: object) -> DetectorWorker:
+        config = DetectorSettings(metrics_port=None, block_ms=20, claim_idle_ms=100, claim_interval_s=0.05,
+                                  discover_interval_s=0.05, **settings)  # fmt: skip
+        stop = threading.Event()
+        stops.append(stop)
+        stage = FakeStage()
+        return DetectorWorker(client, consumer, stage, config, DetectorMetrics(CollectorRegistry()), Health(),
+                              stop)  # type: ignore[arg-type]  # fmt: skip
+
+    yield make
+    for stop in stops:
+        stop.set()
+
+
+def publish(client: fakeredis.FakeRedis, count: int, end: bool = False, inline_max_bytes: int = 1 << 20) -> None:
+    publisher = FramePublisher(client, CAM, Backpressure.replay(high_water=1000),
+                               PublishOptions(inline_max_bytes=inline_max_bytes))  # fmt: skip
+    for seq in range(count):
+        image = np.full((24, 32, 3), seq, np.uint8)
+        publisher.publish(Frame(FrameMeta(CAM, seq, seq / 25, 1.0, 32, 24), image))
+    if end:
+        publisher.publish_end(count, count / 25)
+
+
+def drain(worker: DetectorWorker, rounds: int = 20) -> None:
+    worker.discover()
+    for _ in range(rounds):
+        worker.read()
+
+
+def detections(client: fakeredis.FakeRedis) -> list[stream_pb2.Detections]:
+    return [decode_detections(fields) for _, fields in client.xrange(detections_stream(CAM))]
+
+
+def pending(client: fakeredis.FakeRedis) -> int:
+    return int(client.xpending(frames_stream(CAM), DETECTOR_GROUP)["pending"])
+
+
+def test_every_frame_becomes_detections_and_is_acknowledged(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish(client, 6, end=True, inline_max_bytes=0)  # every image by claim check
+    worker = make_worker()
+    drain(worker)
+    out = detections(client)
+    assert [d.seq for d in out] == [0, 1, 2, 3, 4, 5, 6]
+    assert out[-1].end_of_stream and not out[0].end_of_stream
+    assert [d.thorough for d in out[:6]] == [True, False, False, False, False, True]
+    assert out[0].model_version == "7" and out[0].faces[0].label == "happy"
+    assert pending(client) == 0
+    assert not client.keys("emostream:image:*"), "claim-checked images are deleted with the XACK"
+    assert worker.metrics.registry.get_sample_value("emostream_detector_frames_total", {"camera": CAM}) == 6
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"pb": b"\xff\xfe garbage"}, "malformed"),
+        ({"nothing": b"x"}, "missing_payload"),
+        (encode_entry(stream_pb2.Frame(schema_version=1, camera=CAM, image=b"nope")), "bad_image"),
+        (encode_entry(stream_pb2.Frame(schema_version=1, camera="other", image=b"x")), "malformed"),
+        (encode_entry(stream_pb2.Frame(schema_version=1, camera=CAM, image_key="emostream:image:{cam1}:0:x")),
+         "image_expired"),
+    ],
+)  # fmt: skip
+def test_poison_entries_go_to_the_dead_letter_stream_and_are_acknowledged(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker], fields: dict[str, bytes], reason: str
+) -> None:
+    publish(client, 1)
+    client.xadd(frames_stream(CAM), fields)
+    publish(client, 1)
+    worker = make_worker()
+    drain(worker)
+    [(_, letter)] = client.xrange(DEAD_LETTER_STREAM)
+    assert letter[b"reason"] == reason.encode() and letter[b"stage"] == b"detector"
+    assert len(detections(client)) == 2 and pending(client) == 0
+    count = worker.metrics.registry.get_sample_value("emostream_dead_letters_total", {"stage": "detector",
+                                                                                      "reason": reason})  # fmt: skip
+    assert count == 1
+
+
+def test_classifier_down_keeps_the_entry_pending_until_it_is_back(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    worker = make_worker()
+    worker.stage.classifier.down = True  # type: ignore[attr-defined]
+    publish(client, 2)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    wait_for(lambda: "classifier" in worker.health.checks and not worker.health.checks["classifier"].ok)
+    assert pending(client) == 1 and not detections(client)
+    worker.stage.classifier.down = False  # type: ignore[attr-defined]
+    wait_for(lambda: len(detections(client)) == 2 and pending(client) == 0, timeout=15)
+    assert worker.health.checks["classifier"].ok
+    worker.stop.set()
+    thread.join(5)
+
+
+def test_a_dead_consumers_pending_entries_are_claimed(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish(client, 3)
+    worker = make_worker("survivor")
+    worker.discover()
+    dead = client.xreadgroup(DETECTOR_GROUP, "dead", {frames_stream(CAM): ">"}, count=2)  # read, never acked
+    assert len(dead[0][1]) == 2
+    claimed = 0
+
+    def claim() -> bool:
+        nonlocal claimed
+        claimed += worker.claim()
+        return claimed == 2
+
+    wait_for(claim, timeout=10)
+    drain(worker)
+    assert sorted(d.seq for d in detections(client)) == [0, 1, 2]
+    assert pending(client) == 0
+
+
+def test_end_of_stream_alone_is_forwarded(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    client.xadd(frames_stream(CAM), encode_entry(end_of_stream_frame(CAM, 0, 0.0, 1.0)))
+    worker = make_worker()
+    drain(worker, rounds=3)
+    [out] = detections(client)
+    assert out.end_of_stream and out.model_version == "7"
+
+
+def test_a_restarted_consumer_first_finishes_its_own_pending_entries(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish(client, 3)
+    worker = make_worker("d1")
+    worker.discover()
+    client.xreadgroup(DETECTOR_GROUP, "d1", {frames_stream(CAM): ">"}, count=2)  # then "crashed" before XACK
+    assert worker.recover() == 2
+    assert sorted(d.seq for d in detections(client)) == [0, 1] and pending(client) == 0
+    assert worker.recover() == 0
+
+
+def test_an_entry_the_stage_fails_on_is_dead_lettered_not_fatal(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish(client, 2)
+    worker = make_worker()
+    stage = worker.stage
+    original = stage.process
+
+    def fail_on_first(frame: Frame) -> FrameDetections:
+        if frame.meta.seq == 0:
+            raise ValueError("a bug")
+        return original(frame)
+
+    stage.process = fail_on_first  # type: ignore[method-assign]
+    drain(worker, rounds=4)
+    [(_, letter)] = client.xrange(DEAD_LETTER_STREAM)
+    assert letter[b"reason"] == b"processing_failed" and b"a bug" in letter[b"detail"]
+    assert [d.seq for d in detections(client)] == [1] and pending(client) == 0
