@@ -1,5 +1,6 @@
 """A real RTSP camera (GStreamer's RTSP server, with basic auth) captured live: JPEG frames into Redis, the
-detector finding her face, the source reported up, and the camera's password in no log line or metric."""
+detector finding her face, her track's events arriving over WatchEvents, the source reported up, and the
+camera's password in no log line or metric."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from emostream.aggregator.client import TimelineClient
 from emostream.launcher import http_status
 from emostream.protos.v1 import stream_pb2
 from emostream.transport.codec import ImageEncoding, decode_detections, decode_frame
@@ -64,7 +66,7 @@ def detections_of(client: redis.Redis, camera: str) -> list[stream_pb2.Detection
 
 
 def test_a_live_rtsp_camera_is_captured_and_her_face_found(make_stack: MakeStack, rtsp_url: str) -> None:
-    stack = make_stack(("redis", "classifier", "detector", "capture"), camera_url=rtsp_url, camera="door")
+    stack = make_stack(("redis", "classifier", "detector", "aggregator", "capture"), camera_url=rtsp_url, camera="door")
     client = client_of(stack)
     found = wait_for(
         lambda: [d for d in detections_of(client, "door") if any(f.label != "unknown" for f in d.faces)],
@@ -75,6 +77,10 @@ def test_a_live_rtsp_camera_is_captured_and_her_face_found(make_stack: MakeStack
     frame = decode_frame(fields)
     assert frame.encoding == ImageEncoding.JPEG and (frame.width, frame.height) == (596, 336)
     assert not frame.end_of_stream
+
+    with TimelineClient(stack.address(stack.config.ports.aggregator)) as timeline:
+        first = next(timeline.watch(["door"], after_id="0-0", timeout=120))  # from the stream's start
+    assert first.camera == "door" and first.type == stream_pb2.EVENT_TYPE_TRACK_STARTED, first
 
     port = stack.config.ports.capture_metrics
     wait_for(lambda: metric_value(scrape(port), "emostream_source_up", camera="door") == 1, 30, "source_up 1")
