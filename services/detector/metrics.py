@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
+from emostream.transport.dead_letter import DeadLetterReason
+
 FACE_BUCKETS = (0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
 SECONDS_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -32,3 +34,5 @@ class DetectorMetrics:
             "emostream_dead_letters", "Entries given up on, by stage and reason",
             ["stage", "reason"], registry=self.registry,
         )  # fmt: skip
+        for reason in DeadLetterReason:  # at 0 from the start, so the first dead letter is an increase
+            self.dead_letters.labels("detector", reason.value)
