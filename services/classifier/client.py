@@ -39,6 +39,8 @@ CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
     # server is found again within seconds.
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 2000),
+    # with a target that resolves to several replicas (dns:/// on a headless k8s Service), spread the calls
+    ("grpc.lb_policy_name", "round_robin"),
 )
 
 
