@@ -6,8 +6,8 @@ the tracker and smoother never look at crops, so none are carried). Outbound: re
 events as ``TimelineService`` messages, and a ``GetTimelineResponse`` back into the :class:`Timeline` the output
 writers take (``emostream replay --remote``).
 
-``TrackFrame`` carries neither the raw probabilities nor the keypoints, so a timeline read back over gRPC has
-``raw=None`` and ``keypoints=None`` in its records.
+``TrackFrame`` carries the raw probabilities and the keypoints too, so a timeline read back over gRPC writes
+the same timeline.json and timeline.csv columns as an embedded replay.
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def record_to_proto(rec: FrameRecord) -> timeline_pb2.TrackFrame:
         label=rec.label,
         confidence=rec.confidence,
         observed=rec.observed,
+        raw=[] if rec.raw is None else [float(p) for p in rec.raw],
+        keypoints=[] if rec.keypoints is None else [face_pb2.Point(x=float(x), y=float(y)) for x, y in rec.keypoints],
     )
 
 
@@ -123,9 +125,11 @@ def event_to_proto(event: TimelineEvent, camera: str, wall_time: float) -> strea
 
 def record_from_proto(frame: timeline_pb2.TrackFrame) -> FrameRecord:
     smoothed = np.array(frame.smoothed, np.float32) if len(frame.smoothed) else None
+    raw = np.array(frame.raw, np.float32) if len(frame.raw) else None
+    keypoints = _keypoints(frame.keypoints) if len(frame.keypoints) else None
     return FrameRecord(
-        frame.seq, frame.pts, box_from_proto(frame.box), float(frame.score), None, quality_from_proto(frame.quality),
-        None, smoothed, frame.label, float(frame.confidence), observed=frame.observed,
+        frame.seq, frame.pts, box_from_proto(frame.box), float(frame.score), keypoints,
+        quality_from_proto(frame.quality), raw, smoothed, frame.label, float(frame.confidence), observed=frame.observed,
     )  # fmt: skip
 
 

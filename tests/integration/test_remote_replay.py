@@ -46,6 +46,23 @@ def frames(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(t["track_id"], f["seq"], f["label"], f["box"], f["observed"]) for t in doc["tracks"] for f in t["frames"]]
 
 
+def assert_close_or_both_null(got: list[Any] | None, want: list[Any] | None, tolerance: float, what: str) -> None:
+    assert (got is None) == (want is None), what
+    if got is not None and want is not None:
+        flat_got = [x for row in got for x in (row if isinstance(row, list) else [row])]
+        flat_want = [x for row in want for x in (row if isinstance(row, list) else [row])]
+        assert len(flat_got) == len(flat_want), what
+        for a, b in zip(flat_got, flat_want, strict=True):
+            assert (a is None and b is None) or abs(a - b) <= tolerance, f"{what}: {got} != {want}"
+
+
+def assert_raw_and_keypoints_match(got: dict[str, Any], want: dict[str, Any]) -> None:
+    for got_track, want_track in zip(got["tracks"], want["tracks"], strict=True):
+        for g, w in zip(got_track["frames"], want_track["frames"], strict=True):
+            assert_close_or_both_null(g["raw"], w["raw"], 1e-3, f"raw probabilities at seq {w['seq']}")
+            assert_close_or_both_null(g["keypoints"], w["keypoints"], 0.05, f"keypoints at seq {w['seq']}")
+
+
 @pytest.mark.parametrize("video", ["fer_woman2.mp4", "facenet_video.mp4"])
 def test_remote_replay_matches_embedded(make_stack: MakeStack, run_cli: RunCli, tmp_path: Path, video: str) -> None:
     path = VIDEOS / video
@@ -62,6 +79,7 @@ def test_remote_replay_matches_embedded(make_stack: MakeStack, run_cli: RunCli, 
     got = json.loads((remote / "timeline.json").read_text())
     assert tracks_and_segments(got) == tracks_and_segments(want)
     assert frames(got) == frames(want)
+    assert_raw_and_keypoints_match(got, want)
     keys = ("type", "track_id", "seq", "pts", "label", "previous")
     assert [[e[k] for k in keys] for e in got["events"]] == [[e[k] for k in keys] for e in want["events"]]
     assert got["summary"]["frames_processed"] == want["summary"]["frames_processed"]

@@ -97,7 +97,7 @@ class Segment(_message.Message):
     def __init__(self, label: _Optional[str] = ..., start_seq: _Optional[int] = ..., end_seq: _Optional[int] = ..., start_pts: _Optional[float] = ..., end_pts: _Optional[float] = ..., frames: _Optional[int] = ..., mean_confidence: _Optional[float] = ...) -> None: ...
 
 class TrackFrame(_message.Message):
-    __slots__ = ("seq", "pts", "box", "score", "quality", "smoothed", "label", "confidence", "observed")
+    __slots__ = ("seq", "pts", "box", "score", "quality", "smoothed", "label", "confidence", "observed", "raw", "keypoints")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     PTS_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,8 @@ class TrackFrame(_message.Message):
     LABEL_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     OBSERVED_FIELD_NUMBER: _ClassVar[int]
+    RAW_FIELD_NUMBER: _ClassVar[int]
+    KEYPOINTS_FIELD_NUMBER: _ClassVar[int]
     seq: int
     pts: float
     box: _face_pb2.Box
@@ -116,7 +118,9 @@ class TrackFrame(_message.Message):
     label: str
     confidence: float
     observed: bool
-    def __init__(self, seq: _Optional[int] = ..., pts: _Optional[float] = ..., box: _Optional[_Union[_face_pb2.Box, _Mapping]] = ..., score: _Optional[float] = ..., quality: _Optional[_Iterable[_Union[_face_pb2.QualityFlag, str]]] = ..., smoothed: _Optional[_Iterable[float]] = ..., label: _Optional[str] = ..., confidence: _Optional[float] = ..., observed: _Optional[bool] = ...) -> None: ...
+    raw: _containers.RepeatedScalarFieldContainer[float]
+    keypoints: _containers.RepeatedCompositeFieldContainer[_face_pb2.Point]
+    def __init__(self, seq: _Optional[int] = ..., pts: _Optional[float] = ..., box: _Optional[_Union[_face_pb2.Box, _Mapping]] = ..., score: _Optional[float] = ..., quality: _Optional[_Iterable[_Union[_face_pb2.QualityFlag, str]]] = ..., smoothed: _Optional[_Iterable[float]] = ..., label: _Optional[str] = ..., confidence: _Optional[float] = ..., observed: _Optional[bool] = ..., raw: _Optional[_Iterable[float]] = ..., keypoints: _Optional[_Iterable[_Union[_face_pb2.Point, _Mapping]]] = ...) -> None: ...
 
 class TrackTimeline(_message.Message):
     __slots__ = ("track", "segments", "frames")
