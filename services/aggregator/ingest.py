@@ -42,15 +42,6 @@ class Tally:
     active_tracks: int | None = None
 
 
-def _live_records(builder: TimelineBuilder, track_id: int) -> list[FrameRecord]:
-    """The records a track gathered while tentative (TimelineBuilder keeps them until confirmation but reports
-    only confirmed tracks' records per update)."""
-    for live in builder._live.values():
-        if live.track_id == track_id:
-            return list(live.frames)
-    return []
-
-
 class CameraAggregate:
     """The tracker/smoother state of one camera and its persisted counters.
 
@@ -128,7 +119,7 @@ class CameraAggregate:
         started = {e.track_id for e in self._events if e.type is EventType.TRACK_STARTED}
         records = [(tid, rec) for tid, rec in result.faces if tid not in started]
         for tid in sorted(started):
-            backlog = _live_records(self.builder, tid)
+            backlog = self.builder.track_records(tid)
             records.extend((tid, rec) for rec in backlog or [r for t, r in result.faces if t == tid])
         for tid, rec in records:
             self._record(tid, rec, changes, tally)
@@ -171,7 +162,7 @@ class CameraAggregate:
     def _flush(self, changes: Changes | None, tally: Tally | None, now: float) -> None:
         """Publish the events of the last update and store the tracks it finished."""
         events, self._events[:] = list(self._events), []
-        self.builder._events.clear()  # the builder keeps every event for finish(); ours are persisted instead
+        self.builder.drain_events()  # the builder keeps every event for finish(); ours are persisted instead
         for event in events:
             if self.track_offset:
                 event = TimelineEvent(event.type, event.track_id + self.track_offset, event.seq, event.pts,

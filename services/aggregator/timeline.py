@@ -173,6 +173,18 @@ class TimelineBuilder:
             camera,
         )
 
+    def track_records(self, track_id: int) -> list[FrameRecord]:
+        """The records an open track has gathered so far, those from before its confirmation included."""
+        for live in self._live.values():
+            if live.track_id == track_id:
+                return list(live.frames)
+        return []
+
+    def drain_events(self) -> list[TimelineEvent]:
+        """Hand over (and forget) the events so far, for services that persist them (``finish`` then has none)."""
+        events, self._events = self._events, []
+        return events
+
     def drain_finished(self) -> list[TrackTimeline]:
         """Hand over (and forget) the tracks finished so far, for long live streams that persist them."""
         done, self._finished = self._finished, []
