@@ -21,7 +21,9 @@ import numpy as np
 
 from training.augment import AugmentConfig, augment_batch, mixup
 from training.data import SPLIT_TRAIN, FerSplit, dev_split, load_fer2013, to_six_classes
+from training.resume_state import load_state, save_state
 
+RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013_train_val.npz")
 
 
@@ -166,12 +168,18 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     weights = class_weights(train_split.labels, config.classes, config.class_weight_power)[train_split.labels]
     steps = math.ceil(len(train_split) / config.batch_size)
     initial_epoch = 0
+    state = run_dir / RESUME_STATE
     if resume and last.exists():
         import training.models  # noqa: F401  (registers the custom layers)
 
         model = keras.saving.load_model(last)
         initial_epoch = _epochs_done(history_path)
         print(f"resume: {last} after epoch {initial_epoch}", flush=True)
+    elif resume and state.exists():
+        model = build_model(config, steps)
+        load_state(model, state)
+        initial_epoch = _epochs_done(history_path)
+        print(f"resume: {state} after epoch {initial_epoch}", flush=True)
     else:
         model = build_model(config, steps)
         history_path.unlink(missing_ok=True)
@@ -193,7 +201,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
             str(run_dir / "best.keras"), monitor="val_acc", mode="max", save_best_only=True
         ),
         keras.callbacks.CSVLogger(str(history_path), append=True),
-        _EpochTimer(run_dir / "timing.jsonl"),
+        _EpochTimer(run_dir / "timing.jsonl", state),
     ]
     model.fit(
         sequence,
@@ -214,7 +222,9 @@ def _epochs_done(history_path: Path) -> int:
 
 
 class _EpochTimer:
-    def __new__(cls, path: Path) -> Any:
+    """Times each epoch and writes the compact resume state beside ``last.keras``."""
+
+    def __new__(cls, path: Path, state: Path) -> Any:
         import keras
 
         class _Timer(keras.callbacks.Callback):
@@ -229,6 +239,7 @@ class _EpochTimer:
                 }
                 with path.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")
+                save_state(self.model, state)
 
         return _Timer()
 

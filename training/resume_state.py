@@ -1,0 +1,37 @@
+"""A compact resume state: weights in float32, optimizer slots in float16, the step count exact.
+
+A ``.keras`` checkpoint of ``emonet_wide`` with SGD momentum is 22 MB; this is about 16 MB compressed, small
+enough to commit so that a run spans sessions. Resuming from it continues the schedule at the same step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def save_state(model: Any, path: Path) -> None:
+    """Write ``model``'s weights and its optimizer's variables to ``path`` (.npz)."""
+    arrays: dict[str, np.ndarray] = {f"w{i}": np.asarray(v, np.float32) for i, v in enumerate(model.get_weights())}
+    for i, variable in enumerate(model.optimizer.variables):
+        value = np.asarray(variable.numpy())
+        arrays[f"o{i}"] = value if value.dtype.kind in "iu" else value.astype(np.float16)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
+    tmp.replace(path)
+
+
+def load_state(model: Any, path: Path) -> None:
+    """Restore what :func:`save_state` wrote into a freshly built and compiled ``model``."""
+    with np.load(path) as data:
+        weights = [data[f"w{i}"] for i in range(sum(1 for k in data.files if k.startswith("w")))]
+        model.set_weights(weights)
+        model.optimizer.build(model.trainable_variables)
+        variables = model.optimizer.variables
+        count = sum(1 for k in data.files if k.startswith("o"))
+        if count != len(variables):
+            raise ValueError(f"{path} holds {count} optimizer variables, the optimizer has {len(variables)}")
+        for i, variable in enumerate(variables):
+            variable.assign(data[f"o{i}"].astype(variable.dtype))
