@@ -6,9 +6,12 @@ BIN := $(VENV)/bin
 VIDEO ?= examples/astronaut.mp4
 OUT ?= out
 FER_DATA ?= ../shared/data/fer2013/fer2013_train_val.npz
-RUN ?= runs/emonet-v1
+RUN ?= training/checkpoints/emonet-v2
+# the committed weights of the run's last epoch: a clean checkout exports and evaluates the shipped model from it
+CHECKPOINT ?= $(RUN)/resume.npz
+BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
 MODEL_NAME ?= emonet
-MODEL_VERSION ?= 1
+MODEL_VERSION ?= 2
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: help setup run up down stack-status bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
@@ -77,12 +80,15 @@ train-smoke: setup  ## tiny end-to-end training + export + runtime check (< 2 mi
 	$(BIN)/emostream eval-model --npz $(FER_DATA) --model build/smoke/export/smoke.onnx --json > build/smoke/eval.json
 	$(BIN)/python -c "import json; d = json.load(open('build/smoke/eval.json')); assert d['scores']['count'] > 0; print('train-smoke ok', d['scores']['accuracy'])"
 
-export: setup  ## export RUN/best.keras to models/ (onnx, tflite, int8)
-	$(BIN)/python -m training.export --checkpoint $(RUN)/best.keras --name $(MODEL_NAME) \
+export: setup  ## export CHECKPOINT (default RUN/resume.npz) to models/ (onnx, tflite, int8)
+	$(BIN)/python -m training.export --checkpoint $(CHECKPOINT) --name $(MODEL_NAME) \
 		--version $(MODEL_VERSION) --out models
 
-eval: setup  ## evaluation report (reports/MODEL_NAME/) and model card (models/MODEL_NAME.md)
-	$(BIN)/python -m training.evaluate --run-dir $(RUN) --model models/$(MODEL_NAME).onnx --data $(FER_DATA)
+eval: setup  ## evaluation report (reports/MODEL_NAME/) and model card (models/MODEL_NAME.md), baselines scored too
+	$(BIN)/python -m training.baselines $(addprefix --run ,$(BASELINES)) --data $(FER_DATA) \
+		--out reports/$(MODEL_NAME)/baselines.json
+	$(BIN)/python -m training.evaluate --run-dir $(RUN) --model models/$(MODEL_NAME).onnx --data $(FER_DATA) \
+		--checkpoint $(CHECKPOINT) --baselines reports/$(MODEL_NAME)/baselines.json
 
 bench: setup  ## every benchmark of issue 7 on a quiet machine (< 15 min): bench/results/<date>-<host>.{json,md}
 	$(BIN)/python -m bench.run

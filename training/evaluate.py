@@ -30,6 +30,7 @@ from emostream.classifier.engine import OnnxEmotionClassifier
 from emostream.classifier.scoring import reliability_bins, score
 from emostream.commands.eval_model import predict
 from emostream.core.labels import EMOTIONS
+from training.checkpoint import default_checkpoint
 from training.data import (
     SPLIT_TRAIN,
     SPLIT_VAL,
@@ -58,6 +59,7 @@ from training.train import TrainConfig, prepare
 log = logging.getLogger("training.evaluate")
 BINS = 15
 TTA_MODES = (("no_tta", False), ("flip_tta", True))
+
 
 def onnx_metadata(path: Path) -> dict[str, str]:
     import onnx
@@ -199,7 +201,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if history:
         made["learning_curves"] = figures.learning_curves_png(history, out_dir / "learning_curves.png").name
 
-    checkpoint = args.checkpoint or args.run_dir / "best.keras"
+    checkpoint = args.checkpoint or default_checkpoint(args.run_dir)
     log.info("inspecting checkpoint=%s", checkpoint)
     architecture, drawn, notes = inspect_checkpoint(checkpoint, val.images, val.labels, info.classes,
                                                     info.temperature, out_dir)  # fmt: skip
@@ -262,7 +264,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, required=True, help="FER2013 npz / csv / folder (PublicTest = x_val)")
     parser.add_argument("--name", default="", help="report and card name (default: the ONNX file's stem)")
     parser.add_argument("--baselines", type=Path, default=None, help="JSON list of baselines for the comparison")
-    parser.add_argument("--checkpoint", type=Path, default=None, help="Keras checkpoint (default: RUN/best.keras)")
+    parser.add_argument(
+        "--checkpoint", type=Path, default=None, help="Keras checkpoint (default: RUN/best.keras, else resume.npz)"
+    )
     parser.add_argument(
         "--ferplus", type=Path, default=None, help="FER+ label CSV (default: ferplus_labels.csv by --data)"
     )

@@ -2,6 +2,8 @@
 
     python -m training.export --checkpoint runs/emonet-v1/best.keras --name emonet --out models/
 
+``--checkpoint`` may also be a run's committed ``resume.npz`` (weights rebuilt from its ``config.json``).
+
 1. Temperature scaling is fitted on the run's dev split (never on PublicTest).
 2. The ONNX graph outputs softmax(logits / T) and carries its own metadata (name, version,
    classes, temperature, input spec), which the runtime reads.
@@ -21,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from emostream.core.labels import class_names
+from training.checkpoint import load_checkpoint
 from training.data import SPLIT_VAL, load_fer2013, to_six_classes
+from training.report.run_info import load_run_config
 from training.train import TrainConfig, prepare
 
 
@@ -177,19 +181,8 @@ def float32_model(model: Any, config: TrainConfig) -> Any:
 
 
 def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tuple[str, ...]) -> dict[str, Any]:
-    import keras
-
-    import training.models  # noqa: F401  (registers the custom layers)
-
-    run_dir = checkpoint.parent
-    config = TrainConfig(
-        **{
-            k: v
-            for k, v in json.loads((run_dir / "config.json").read_text()).items()
-            if k in TrainConfig.__dataclass_fields__ and k != "augment"
-        }
-    )
-    model = float32_model(keras.saving.load_model(checkpoint, compile=False), config)
+    config, _ = load_run_config(checkpoint.parent)
+    model = float32_model(load_checkpoint(checkpoint), config)
     _, dev, _, data_hash = prepare(config)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
     temperature = fit_temperature(np.asarray(model.predict(dev_x, batch_size=256, verbose=0)), dev.labels)
@@ -239,7 +232,7 @@ def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tu
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", type=Path, required=True, help="a .keras file inside a run folder")
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a run's .keras or resume.npz")
     parser.add_argument("--name", default="emonet")
     parser.add_argument("--version", default="1")
     parser.add_argument("--out", type=Path, default=Path("models"))

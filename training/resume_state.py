@@ -23,11 +23,20 @@ def save_state(model: Any, path: Path) -> None:
     tmp.replace(path)
 
 
+def load_weights(model: Any, path: Path) -> None:
+    """Only the weights of what :func:`save_state` wrote, into a freshly built ``model`` (export, evaluation)."""
+    with np.load(path) as data:
+        model.set_weights(_weights(data))
+
+
+def _weights(data: Any) -> list[np.ndarray]:
+    return [data[f"w{i}"] for i in range(sum(1 for k in data.files if k.startswith("w")))]
+
+
 def load_state(model: Any, path: Path) -> None:
     """Restore what :func:`save_state` wrote into a freshly built and compiled ``model``."""
     with np.load(path) as data:
-        weights = [data[f"w{i}"] for i in range(sum(1 for k in data.files if k.startswith("w")))]
-        model.set_weights(weights)
+        model.set_weights(_weights(data))
         model.optimizer.build(model.trainable_variables)
         variables = model.optimizer.variables
         count = sum(1 for k in data.files if k.startswith("o"))

@@ -155,7 +155,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     last = run_dir / "last.keras"
     history_path = run_dir / "history.csv"
     config_path = run_dir / "config.json"
-    if resume and last.exists() and config_path.exists():
+    state = run_dir / RESUME_STATE
+    if resume and (last.exists() or state.exists()) and config_path.exists():
         saved = {k: v for k, v in json.loads(config_path.read_text()).items() if k in TrainConfig.__dataclass_fields__}
         augment: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in saved["augment"].items()}
         saved["augment"] = AugmentConfig(**augment)
@@ -168,7 +169,6 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     weights = class_weights(train_split.labels, config.classes, config.class_weight_power)[train_split.labels]
     steps = math.ceil(len(train_split) / config.batch_size)
     initial_epoch = 0
-    state = run_dir / RESUME_STATE
     if resume and last.exists():
         import training.models  # noqa: F401  (registers the custom layers)
 

@@ -28,9 +28,7 @@ def inspect_checkpoint(
     ``images`` are PublicTest uint8 crops (N, 48, 48); the faces shown are one per class first, then random ones.
     Grad-CAM explains the predicted class; the confidence shown is softmax(logits / ``temperature``), as at runtime.
     """
-    import keras
-
-    import training.models  # noqa: F401  (registers the custom layers)
+    from training.checkpoint import load_checkpoint
     from training.report.macs import summarise
     from training.report.saliency import (
         BackendNotSupportedError,
@@ -40,7 +38,7 @@ def inspect_checkpoint(
         last_conv_stage,
     )
 
-    model = keras.saving.load_model(checkpoint, compile=False)
+    model = load_checkpoint(checkpoint)
     architecture = summarise(model)
     made: dict[str, str] = {}
     notes: list[str] = []

@@ -1,0 +1,77 @@
+"""Score the seeds' baselines, trained with this repo's code, on FER2013 PublicTest: the card's comparison rows.
+
+    python -m training.baselines --run training/checkpoints/shallow_cnn --run training/checkpoints/mini_xception \\
+        --data ../shared/data/fer2013/fer2013_train_val.npz --out build/baselines.json
+
+Each run folder's checkpoint (``best.keras``, else ``last.keras``, else ``resume.npz``) is scored with Keras, no
+TTA, on PublicTest; its parameters and FLOPs are counted the same way as for our model. The JSON list is what
+``training.evaluate --baselines`` takes. A run that has not finished its schedule says so in its notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emostream.classifier.scoring import score
+from training.checkpoint import load_checkpoint
+from training.data import SPLIT_VAL, load_fer2013, to_six_classes
+from training.report.numbers import read_history
+from training.report.run_info import load_run_config, train_command
+
+
+def run_checkpoint(run_dir: Path) -> Path:
+    for name in ("best.keras", "last.keras", "resume.npz"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise FileNotFoundError(f"{run_dir}: no best.keras, last.keras or resume.npz")
+
+
+def baseline_row(run_dir: Path, data: Path) -> dict[str, Any]:
+    """One ``training.report.run_info.Baseline`` row for the run in ``run_dir``."""
+    from training.report.macs import summarise
+
+    config, _ = load_run_config(run_dir)
+    val = load_fer2013(data).split(SPLIT_VAL)
+    if config.classes == 6:
+        val = to_six_classes(val)
+    checkpoint = run_checkpoint(run_dir)
+    model = load_checkpoint(checkpoint)
+    logits = np.asarray(model.predict((val.images.astype(np.float32) / 255.0)[..., None], batch_size=256, verbose=0))
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    scores = score(exp / exp.sum(axis=1, keepdims=True), val.labels)
+    architecture = summarise(model)
+    epochs_done = len(read_history(run_dir / "history.csv").get("epoch", []))
+    notes = f"{epochs_done} of {config.epochs} epochs, {checkpoint.name}"
+    if epochs_done < config.epochs:
+        notes += " (schedule not finished)"
+    return {
+        "name": f"{config.arch} (seed baseline, trained here)",
+        "publictest_accuracy": scores.accuracy,
+        "macro_f1": scores.macro_f1,
+        "params": architecture["params"],
+        "flops": architecture["flops"],
+        "command": train_command(config, run_dir),
+        "notes": notes,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, action="append", required=True, help="a baseline's run folder")
+    parser.add_argument("--data", type=Path, required=True, help="FER2013 npz / csv / folder (PublicTest = x_val)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON list for training.evaluate --baselines")
+    args = parser.parse_args(argv)
+    rows = [baseline_row(run_dir, args.data) for run_dir in args.run if (run_dir / "config.json").is_file()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2) + "\n")
+    for row in rows:
+        print(f"{row['name']}: PublicTest {row['publictest_accuracy']:.2%} macro-F1 {row['macro_f1']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
