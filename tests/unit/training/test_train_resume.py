@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("keras")
 
-from training.checkpoint import default_checkpoint, load_checkpoint  # noqa: E402
-from training.train import TrainConfig, train  # noqa: E402
+from training.checkpoint import default_checkpoint, load_checkpoint
+from training.train import TrainConfig, train
 
 
 def _tiny_fer(path: Path) -> Path:
