@@ -1,8 +1,9 @@
 """End to end, distributed: capture-to-aggregator latency (``emostream_pipeline_latency_seconds``, p50/p99
 as Prometheus' ``histogram_quantile`` reads its buckets) with a live 720p30 source through the local stack
 (``emostream.launcher.Stack``: Redis, classifier, detector replicas, aggregator, capture in live mode, a file
-paced at its own fps), for 1/2/4 cameras and 1-2 detector replicas; frames dropped (by reason) and peak RSS
-(``VmHWM``) per service.
+paced at its own fps), for 1/2/4 cameras and 1-2 detector replicas; frames captured, dropped by capture (by
+reason), skipped by the detectors (live: newest frame wins, by reason) and aggregated; peak RSS (``VmHWM``) per
+service.
 
     python -m bench.distributed [--seconds 12]
 
@@ -116,6 +117,7 @@ def measure(cameras: int, detectors: int, seconds: float) -> dict[str, object]:
             time.sleep(seconds)  # the measurement window: a live source runs at its own pace
             aggregator = scrape(config.ports.aggregator_metrics)
             capture = scrape(config.ports.capture_metrics)
+            detectors = [scrape(port) for port in config.ports.detector_metrics]
             rss = {name: peak_rss_mb(service.pid) for name, service in stack.services.items()}
         finally:
             stack.down()
@@ -123,13 +125,22 @@ def measure(cameras: int, detectors: int, seconds: float) -> dict[str, object]:
     for labels, value in samples(aggregator, "emostream_pipeline_latency_seconds_bucket"):
         le = float(labels["le"])
         buckets[le] = buckets.get(le, 0.0) + value
-    dropped: dict[str, float] = {}
-    for labels, value in samples(capture, "emostream_frames_dropped_total"):
-        dropped[labels.get("reason", "?")] = dropped.get(labels.get("reason", "?"), 0.0) + value
+    dropped = by_reason([capture], "emostream_frames_dropped_total")
+    skipped = by_reason(detectors, "emostream_detector_frames_skipped_total")
     captured = sum(v for _, v in samples(capture, "emostream_frames_captured_total"))
     return {"p50_s": histogram_quantile(0.5, buckets), "p99_s": histogram_quantile(0.99, buckets),
             "aggregated": max(buckets.values(), default=0.0), "captured": captured, "dropped": dropped,
-            "peak_rss_mb": rss}  # fmt: skip
+            "skipped": skipped, "peak_rss_mb": rss}  # fmt: skip
+
+
+def by_reason(texts: list[str], name: str) -> dict[str, float]:
+    """A counter's total per ``reason`` label, over every camera and every scraped service."""
+    out: dict[str, float] = {}
+    for text in texts:
+        for labels, value in samples(text, name):
+            reason = labels.get("reason", "?")
+            out[reason] = out.get(reason, 0.0) + value
+    return out
 
 
 def rows(quick: bool, seconds: float | None = None, configs: tuple[tuple[int, int], ...] = CONFIGS) -> list[Row]:
@@ -150,9 +161,12 @@ def rows(quick: bool, seconds: float | None = None, configs: tuple[tuple[int, in
         p50, p99 = float(result["p50_s"]), float(result["p99_s"])  # type: ignore[arg-type]
         rss = result["peak_rss_mb"]
         assert isinstance(rss, dict)
+        skipped = result["skipped"]
+        assert isinstance(skipped, dict)
         measured = (
-            f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; {result['aggregated']:.0f} of "
-            f"{result['captured']:.0f} frames aggregated, dropped {result['dropped']}; peak RSS MB "
+            f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; of {result['captured']:.0f} frames captured "
+            f"{result['aggregated']:.0f} aggregated, {sum(skipped.values()):.0f} skipped by the detectors "
+            f"{ {k: round(v) for k, v in skipped.items()} }, dropped by capture {result['dropped']}; peak RSS MB "
             f"{ {k: round(v) for k, v in rss.items() if v} }"
         )
         passed = None if math.isnan(p99) else p99 <= TARGET_P99_S

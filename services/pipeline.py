@@ -11,18 +11,18 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from emostream.aggregator import Timeline, TimelineBuilder, TimelineConfig
 from emostream.aggregator.records import TimelineEvent
-from emostream.core.types import Frame, FrameDetections
+from emostream.core.types import Frame, FrameDetections, ModelInfo
 from emostream.detector.stage import DetectorStage
-from emostream.outputs.annotated_video import AnnotatedVideoWriter, annotate_video
+from emostream.outputs.annotated_video import FaceOverlay, annotate_video
 from emostream.outputs.timeline_csv import write_timeline_csv
-from emostream.outputs.timeline_json import ModelInfo, SourceInfo, write_timeline_json
+from emostream.outputs.timeline_json import SourceInfo, write_timeline_json
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -39,6 +39,15 @@ class RunStats:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class FrameSink(Protocol):
+    """Where :meth:`EmbeddedPipeline.run` sends each tracked frame with its faces, e.g.
+    :class:`~emostream.outputs.live_video.LiveAnnotatedVideo`; closed when the run ends."""
+
+    def write(self, frame: Frame, faces: Sequence[FaceOverlay]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Prefetch(Generic[T]):
@@ -88,10 +97,13 @@ class Prefetch(Generic[T]):
                     return
                 batch = [self._unwrap(item)]
                 while len(batch) < most:
-                    try:
-                        item = self._buffer.get(timeout=None) if wait else self._buffer.get_nowait()
-                    except queue.Empty:
-                        break
+                    if wait:
+                        item = self._buffer.get()
+                    else:
+                        try:
+                            item = self._buffer.get_nowait()
+                        except queue.Empty:  # nothing more ready: this group goes now
+                            break
                     if item is _END:
                         yield batch
                         return
@@ -137,11 +149,11 @@ class EmbeddedPipeline:
         self,
         frames: Iterable[Frame],
         on_frame: Callable[[Frame, RunStats], None] | None = None,
-        sink_factory: Callable[[Frame], AnnotatedVideoWriter] | None = None,
+        sink_factory: Callable[[Frame], FrameSink] | None = None,
     ) -> Timeline:
         """Process every frame ``frames`` yields; ``sink_factory`` (given the first frame) annotates live."""
         started = time.perf_counter()
-        sink: AnnotatedVideoWriter | None = None
+        sink: FrameSink | None = None
         detect = self.stage.detect
         detected = Prefetch(((frame, detect(frame)) for frame in prefetch(frames)), depth=2 * self.batch_frames,
                             name="detect")  # fmt: skip
@@ -150,7 +162,7 @@ class EmbeddedPipeline:
                 classified = self.stage.classify_frames([faces for _, faces in group])
                 for (frame, _), faces in zip(group, classified, strict=True):
                     if sink is None and sink_factory is not None:
-                        sink = sink_factory(frame).open()
+                        sink = sink_factory(frame)
                     self._track(FrameDetections(frame.meta, faces), frame, started, on_frame, sink)
         finally:
             if sink is not None:
@@ -163,7 +175,7 @@ class EmbeddedPipeline:
         frame: Frame,
         started: float,
         on_frame: Callable[[Frame, RunStats], None] | None,
-        sink: AnnotatedVideoWriter | None,
+        sink: FrameSink | None,
     ) -> None:
         result = self.builder.update(detections)
         self.stats.frames += 1
@@ -171,7 +183,7 @@ class EmbeddedPipeline:
         self.stats.events.extend(result.events)
         self.stats.seconds = time.perf_counter() - started
         if sink is not None:
-            sink.write(frame.image, result.faces)
+            sink.write(frame, result.faces)
         if on_frame is not None:
             on_frame(frame, self.stats)
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from emostream.aggregator.metrics import SkipReason
 from emostream.aggregator.records import EventType, FrameRecord, TimelineEvent, TrackTimeline
 from emostream.aggregator.store import Changes, StateValue
 from emostream.aggregator.timeline import TimelineBuilder, TimelineConfig
@@ -104,6 +105,9 @@ class CameraAggregate:
         if message.end_of_stream:
             self._end(message, changes, tally)
             return
+        if message.skipped:
+            self.skip(message, changes, tally)
+            return
         frame = detections_from_proto(message)
         result = self.builder.update(frame)
         if result.duplicate:
@@ -126,6 +130,20 @@ class CameraAggregate:
         self._flush(changes, tally, now)
         if tally is not None:
             tally.latencies.append(max(0.0, now - message.wall_time))
+
+    def skip(self, message: stream_pb2.Detections, changes: Changes | None, tally: Tally | None = None) -> None:
+        """A live frame the detector skipped (``Detections.skipped``): its seq is released, the tracker is not
+        told. It was not observed, so no track ages or misses on it; the next real frame's Kalman prediction
+        spans the whole time step. Like a frame capture dropped, it leaves no record in the timeline."""
+        if self.ended:
+            raise RuntimeError(f"camera {self.camera}: frame after the end of the stream")
+        if self.last_seq is not None and message.seq <= self.last_seq:
+            raise RuntimeError(f"camera {self.camera}: seq {message.seq} is not after {self.last_seq}")
+        self.last_seq = message.seq
+        if changes is not None:
+            changes.state.update(self.state())
+        if tally is not None:
+            tally.skipped[SkipReason.STALE_LIVE] += 1
 
     def _end(self, message: stream_pb2.Detections, changes: Changes | None, tally: Tally | None) -> None:
         self.builder.finish()

@@ -6,10 +6,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 DURATION_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0)
+
+
+class SkipReason(StrEnum):
+    """Why a Detections entry was not aggregated (the ``reason`` label of ``emostream_frames_skipped``)."""
+
+    DUPLICATE = "duplicate"  # its seq was applied already (a redelivery)
+    LATE = "late"  # its seq was given up on (a gap) before it came
+    GAP = "gap"  # a seq that never came within the reorder wait
+    AFTER_END = "after_end"  # after the end-of-stream entry
+    TRIMMED = "trimmed"  # pending, but trimmed from the stream
+    DEAD_LETTER = "dead_letter"  # unreadable: sent to emostream:dead
+    STALE_LIVE = "stale_live"  # a live frame the detector skipped (a newer one was waiting): not observed
 
 
 class AggregatorMetrics:
@@ -41,3 +55,9 @@ class AggregatorMetrics:
         self.frames_skipped = Counter(
             "emostream_frames_skipped", "Detections entries not aggregated, by reason", ["camera", "reason"], registry=r
         )
+
+    def add_camera(self, camera: str) -> None:
+        """A camera just taken on: its skip counters at 0 for every reason, so that the first skip is an
+        increase and the dashboard has a series from the start."""
+        for reason in SkipReason:
+            self.frames_skipped.labels(camera, reason.value)

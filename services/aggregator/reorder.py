@@ -1,7 +1,8 @@
 """A small reorder buffer: entries come in roughly by seq (detector replicas race); they leave strictly by seq.
 
-A missing seq is waited for at most ``wait_s`` (measured from when the first later entry arrived) or until
-``window`` later entries are held; then it is skipped and reported, so that one lost frame never stalls a camera.
+A missing seq is waited for at most ``wait_s`` (measured from when the first later entry arrived; an entry may
+bring its own, shorter wait, e.g. a live frame) or until ``window`` later entries are held; then it is skipped and
+reported, so that one lost frame never stalls a camera.
 
 Example:
     >>> buffer = ReorderBuffer(window=8, wait_s=1.0, next_seq=0)
@@ -42,7 +43,7 @@ class ReorderBuffer(Generic[T]):
     def __init__(self, window: int, wait_s: float, next_seq: int | None = None) -> None:
         self.window, self.wait_s, self.next_seq = window, wait_s, next_seq
         self._heap: list[tuple[int, int]] = []  # (seq, arrival order)
-        self._items: dict[int, tuple[T, float]] = {}
+        self._items: dict[int, tuple[T, float]] = {}  # seq -> (item, when a gap before it is given up on)
         self._order = 0
 
     def __len__(self) -> int:
@@ -51,11 +52,12 @@ class ReorderBuffer(Generic[T]):
     def __contains__(self, seq: int) -> bool:
         return seq in self._items
 
-    def push(self, seq: int, item: T, now: float) -> bool:
-        """Hold ``item``; False (and nothing held) when ``seq`` was already released, skipped or is held."""
+    def push(self, seq: int, item: T, now: float, wait_s: float | None = None) -> bool:
+        """Hold ``item``; False (and nothing held) when ``seq`` was already released, skipped or is held.
+        ``wait_s``: how long a gap just before it may hold it (None: the buffer's ``wait_s``)."""
         if (self.next_seq is not None and seq < self.next_seq) or seq in self._items:
             return False
-        self._items[seq] = (item, now)
+        self._items[seq] = (item, now + (self.wait_s if wait_s is None else wait_s))
         heapq.heappush(self._heap, (seq, self._order))
         self._order += 1
         return True
@@ -70,14 +72,20 @@ class ReorderBuffer(Generic[T]):
             if seq == self.next_seq:
                 out.append(self._pop())
                 continue
-            _, arrived = self._items[seq]
-            if len(self._items) > self.window or now - arrived >= self.wait_s:
+            _, deadline = self._items[seq]
+            if len(self._items) > self.window or now >= deadline:
                 start = seq if self.next_seq is None else self.next_seq
                 released = self._pop()
                 out.append(Released(released.seq, released.item, range(start, seq)))
                 continue
             break
         return out
+
+    def deadline(self) -> float | None:
+        """When the entry first in line gives up on the gap before it (None: nothing held)."""
+        if not self._heap:
+            return None
+        return self._items[self._heap[0][0]][1]
 
     def flush(self) -> list[Released[T]]:
         """Release everything held, in seq order, skipping every gap (the stream ended)."""

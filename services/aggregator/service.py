@@ -18,13 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from wsgiref.simple_server import WSGIServer
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-from prometheus_client import CollectorRegistry, start_http_server
+from grpc_health.v1 import health, health_pb2
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
@@ -38,9 +36,16 @@ from emostream.aggregator.settings import AggregatorSettings
 from emostream.aggregator.store import TimelineStore
 from emostream.aggregator.timeline_api import TimelineServicer
 from emostream.aggregator.worker import CameraWorker, LeaseLost
-from emostream.core.errors import EmostreamError
+from emostream.core.grpc_server import ServeError as ServeError  # raised by start(), importable from here
+from emostream.core.grpc_server import (
+    add_health_and_reflection,
+    create_server,
+    start_listening,
+    start_metrics,
+    stop_metrics,
+    stop_on_signals,
+)
 from emostream.core.redact import redact_url
-from emostream.core.rpc import BearerTokenInterceptor, server_credentials
 from emostream.protos.v1 import timeline_pb2, timeline_pb2_grpc
 from emostream.transport.connection import resolve_password
 from emostream.transport.keys import (
@@ -57,10 +62,6 @@ log = logging.getLogger(__name__)
 TIMELINE_SERVICE = timeline_pb2.DESCRIPTOR.services_by_name["TimelineService"].full_name
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-class ServeError(EmostreamError):
-    """The service could not start (port taken, bad TLS files)."""
 
 
 def connect_async(settings: AggregatorSettings) -> Redis:
@@ -100,41 +101,22 @@ class AggregatorService:
 
     async def start(self) -> None:
         settings = self.settings
-        token = settings.bearer_token()
-        server = grpc.aio.server(
-            interceptors=[BearerTokenInterceptor(token)] if token else [],
-            options=[
-                ("grpc.max_send_message_length", settings.max_message_bytes),
-                ("grpc.so_reuseport", 0),
-            ],
-        )
+        server, auth = create_server(settings, [("grpc.max_send_message_length", settings.max_message_bytes)])
         servicer = TimelineServicer(self.redis, self.store, settings.page_size, settings.max_page_size)
         timeline_pb2_grpc.add_TimelineServiceServicer_to_server(servicer, server)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        add_health_and_reflection(server, self._health, (TIMELINE_SERVICE,), settings.reflection)
         await self._set_health(False)
-        if settings.reflection:
-            names = (TIMELINE_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME)
-            reflection.enable_server_reflection(names, server)
-        address = f"{settings.host}:{settings.port}"
-        try:
-            if settings.tls_cert is not None and settings.tls_key is not None:
-                self.port = server.add_secure_port(address, server_credentials(settings.tls_cert, settings.tls_key))
-            else:
-                self.port = server.add_insecure_port(address)
-        except RuntimeError as error:
-            raise ServeError(f"cannot listen on {address} ({error})") from error
-        await server.start()
+        self.port = await start_listening(server, settings)
         self._server = server
-        if settings.metrics_port is not None:
-            self._http, _ = start_http_server(settings.metrics_port, settings.host, registry=self.metrics.registry)
-            self.metrics_port = self._http.server_port
+        self._http = start_metrics(settings, self.metrics.registry)
+        self.metrics_port = self._http.server_port if self._http is not None else None
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._supervise(), name="aggregator-supervise"),
             loop.create_task(self._watch_lag(), name="aggregator-lag"),
         ]
         log.info("event=listening address=%s:%s tls=%s auth=%s metrics_port=%s redis=%s consumer=%s",
-                 settings.host, self.port, settings.tls_cert is not None, bool(token), self.metrics_port,
+                 settings.host, self.port, settings.tls_cert is not None, auth, self.metrics_port,
                  redact_url(settings.redis_url), settings.consumer)  # fmt: skip
 
     async def stop(self, grace: float | None = None) -> None:
@@ -149,10 +131,8 @@ class AggregatorService:
         await asyncio.gather(*self._tasks, *workers, return_exceptions=True)
         if self._server is not None:
             await self._server.stop(grace)
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        stop_metrics(self._http)
+        self._http = None
         await self.redis.aclose()
         log.info("event=stopped port=%s", self.port)
 
@@ -250,10 +230,7 @@ class AggregatorService:
 
 async def serve(settings: AggregatorSettings) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully (``grace_seconds``)."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     service = AggregatorService(settings)
     await service.start()
     try:

@@ -13,31 +13,28 @@ import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from emostream.aggregator.timeline import TimelineConfig
+from emostream.core.grpc_server import GrpcServerSettings
 from emostream.core.rpc import read_secret_file
-
-
-def _secrets_dir() -> str | None:
-    path = Path(os.environ.get("EMOSTREAM_SECRETS_DIR", "/run/secrets"))
-    return str(path) if path.is_dir() else None
+from emostream.transport.connection import secrets_dir
 
 
 def _default_consumer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class AggregatorSettings(BaseSettings):
-    """The aggregator service (``emostream serve aggregator``)."""
+class AggregatorSettings(GrpcServerSettings):
+    """The aggregator service (``emostream serve aggregator``); host, TLS, token, grace and reflection as
+    :class:`~emostream.core.grpc_server.GrpcServerSettings`."""
 
-    model_config = SettingsConfigDict(env_prefix="EMOSTREAM_AGGREGATOR_", extra="forbid", secrets_dir=_secrets_dir())
+    model_config = SettingsConfigDict(env_prefix="EMOSTREAM_AGGREGATOR_", extra="forbid", secrets_dir=secrets_dir())
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="redis:// or rediss://, no password")
     redis_password: SecretStr | None = None
     redis_password_file: Path | None = Field(default=None, description="file holding the Redis password")
 
-    host: str = Field(default="127.0.0.1", description="address to listen on ('0.0.0.0' in a container)")
     port: int = Field(default=50053, ge=0, le=65535, description="gRPC TimelineService port (0: any free port)")
     metrics_port: int | None = Field(default=9104, ge=0, le=65535, description="/metrics port (None: off)")
 
@@ -62,19 +59,9 @@ class AggregatorSettings(BaseSettings):
     page_size: int = Field(default=100, ge=1, le=10_000, description="ListTracks default page size")
     max_page_size: int = Field(default=1000, ge=1, description="ListTracks largest page size")
     max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=64 * 1024, description="largest response")
-    grace_seconds: float = Field(default=5.0, ge=0, description="on SIGTERM: time in-flight calls get to finish")
-    tls_cert: Path | None = Field(default=None, description="PEM certificate chain; TLS when set, with tls_key")
-    tls_key: Path | None = None
-    token: SecretStr | None = Field(default=None, description="bearer token required on TimelineService")
-    token_file: Path | None = Field(default=None, description="file holding the bearer token")
-    reflection: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> AggregatorSettings:
-        if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("TLS needs both tls_cert and tls_key")
-        if self.token is not None and self.token_file is not None:
-            raise ValueError("give the token or token_file, not both")
         if self.redis_password is not None and self.redis_password_file is not None:
             raise ValueError("give redis_password or redis_password_file, not both")
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -86,14 +73,6 @@ class AggregatorSettings(BaseSettings):
     @property
     def lease_renew_s(self) -> float:
         return self.lease_ms / 1000 * self.renew_fraction
-
-    def bearer_token(self) -> str | None:
-        """The token calls must carry, or None (no auth)."""
-        if self.token is not None:
-            return self.token.get_secret_value().strip() or None
-        if self.token_file is not None:
-            return read_secret_file(self.token_file, "token").decode().strip()
-        return None
 
     def redis_secret(self) -> str | None:
         """The Redis password, or None."""

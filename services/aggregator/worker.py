@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 from redis.asyncio import Redis
@@ -18,7 +19,7 @@ from redis.exceptions import ResponseError
 
 from emostream.aggregator.ingest import CameraAggregate, Tally
 from emostream.aggregator.lease import CameraLease
-from emostream.aggregator.metrics import AggregatorMetrics
+from emostream.aggregator.metrics import AggregatorMetrics, SkipReason
 from emostream.aggregator.records import EventType, TimelineEvent
 from emostream.aggregator.reorder import Released, ReorderBuffer
 from emostream.aggregator.settings import AggregatorSettings
@@ -33,6 +34,10 @@ from emostream.transport.keys import AGGREGATOR_GROUP, detections_stream
 log = logging.getLogger(__name__)
 Held = tuple[str, stream_pb2.Detections]  # (entry id, message)
 _REBUILD_PAGE = 1000
+# A live camera's missing seq (capture dropped it, newest frame wins; or another detector replica still has it) is
+# waited for this long at most: a later frame is worth more than an older one that may still come, and a hole must
+# not stall the camera for ``reorder_wait_s``. An older entry arriving after that is skipped as ``late``.
+LIVE_REORDER_WAIT_S = 0.05
 
 
 class LeaseLost(EmostreamError):
@@ -83,6 +88,7 @@ class CameraWorker:
         self._renew_at = loop.time() + self.settings.lease_renew_s
         await ensure_group(self.redis, self.stream, AGGREGATOR_GROUP)
         await self.store.register(self.camera)
+        self.metrics.add_camera(self.camera)
         await self._claim_pending()
         aggregate, changes = await self.restore()
         self.aggregate = aggregate
@@ -93,7 +99,7 @@ class CameraWorker:
         cursor = "0"  # our pending entries first, then new ones (">")
         while not stop.is_set():
             await self._keep_lease()
-            entries = await self._read(cursor)
+            entries = await self._read(cursor, self._block_ms(reorder, loop.time()))
             if cursor != ">":
                 cursor = _text(entries[-1][0]) if entries else ">"
             changes, tally = Changes(), Tally()
@@ -104,8 +110,15 @@ class CameraWorker:
 
     # --- reading ------------------------------------------------------------------------------------------------
 
-    async def _read(self, cursor: str) -> list[tuple[Any, dict[Any, Any]]]:
-        block = self.settings.block_ms if cursor == ">" else None
+    def _block_ms(self, reorder: ReorderBuffer[Held], now: float) -> int:
+        """How long a read may wait for new entries: ``block_ms``, or less when a held entry's gap is due."""
+        deadline = reorder.deadline()
+        if deadline is None:
+            return self.settings.block_ms
+        return max(1, min(self.settings.block_ms, math.ceil((deadline - now) * 1000)))
+
+    async def _read(self, cursor: str, block_ms: int | None = None) -> list[tuple[Any, dict[Any, Any]]]:
+        block = (self.settings.block_ms if block_ms is None else block_ms) if cursor == ">" else None
         try:
             reply = await self.redis.xreadgroup(AGGREGATOR_GROUP, self.lease.owner, {self.stream: cursor},
                                                 count=self.settings.read_count, block=block)  # fmt: skip
@@ -146,7 +159,7 @@ class CameraWorker:
     ) -> None:
         if not fields:  # pending, but trimmed from the stream meanwhile
             changes.acks.append(entry_id)
-            tally.skipped["trimmed"] += 1
+            tally.skipped[SkipReason.TRIMMED] += 1
             return
         try:
             message = decode_detections(fields)
@@ -158,17 +171,18 @@ class CameraWorker:
                 add_dead_letter(pipe, letter, fields)
                 await pipe.execute()
             changes.acks.append(entry_id)
-            tally.skipped["dead_letter"] += 1
+            tally.skipped[SkipReason.DEAD_LETTER] += 1
             return
         seq = message.seq
         if aggregate.ended:
-            reason = "after_end"
+            reason = SkipReason.AFTER_END
         elif aggregate.last_seq is not None and seq <= aggregate.last_seq:
-            reason = "duplicate"
-        elif reorder.push(seq, (entry_id, message), asyncio.get_running_loop().time()):
-            return
+            reason = SkipReason.DUPLICATE
+        elif reorder.push(seq, (entry_id, message), asyncio.get_running_loop().time(),
+                          min(LIVE_REORDER_WAIT_S, self.settings.reorder_wait_s) if message.live else None):
+            return  # fmt: skip
         else:
-            reason = "duplicate" if seq in reorder else "late"
+            reason = SkipReason.DUPLICATE if seq in reorder else SkipReason.LATE
         changes.acks.append(entry_id)
         tally.skipped[reason] += 1
         log.debug("event=skipped camera=%s seq=%d reason=%s", self.camera, seq, reason)
@@ -185,18 +199,18 @@ class CameraWorker:
             entry_id, message = item.item
             changes.acks.append(entry_id)
             if aggregate.ended:
-                tally.skipped["after_end"] += 1
+                tally.skipped[SkipReason.AFTER_END] += 1
                 continue
             if item.skipped:
                 changes.skipped.extend(item.skipped)
-                tally.skipped["gap"] += len(item.skipped)
+                tally.skipped[SkipReason.GAP] += len(item.skipped)
                 log.info("event=gap camera=%s skipped=%d-%d", self.camera, item.skipped.start, item.skipped.stop - 1)
             aggregate.apply(message, changes, tally)
             if aggregate.ended:
                 log.info("event=stream_ended camera=%s frames=%d", self.camera, aggregate.frames)
                 rest = reorder.flush()
                 changes.acks.extend(r.item[0] for r in rest)
-                tally.skipped["after_end"] += len(rest)
+                tally.skipped[SkipReason.AFTER_END] += len(rest)
 
     # --- writing ------------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emostream.capture.drops import DropReason
 from emostream.core.redact import redact_url
 from emostream.core.types import Frame, FrameMeta
 
@@ -47,7 +48,7 @@ class LiveConfig:
     backoff_max_s: float = 15.0
     max_reconnects: int = -1  # -1: forever
     pace_files: bool = True  # a file opened as a live source plays at its own fps
-    assumed_fps: float = 25.0  # annotated video rate of a live source (a camera's reported fps is unreliable)
+    assumed_fps: float = 25.0  # annotated video rate of a live source when its frames' rate cannot be measured
 
 
 @dataclass
@@ -58,7 +59,8 @@ class LiveStats:
     reconnects: int = 0
 
     def drop(self, reason: str) -> None:
-        self.drops[reason] = self.drops.get(reason, 0) + 1
+        key = str(reason)  # a DropReason's value: plain strings in what users see
+        self.drops[key] = self.drops.get(key, 0) + 1
 
 
 def parse_source(spec: str) -> int | str:
@@ -158,7 +160,7 @@ class LiveSource:
             if not ok or image is None:
                 if now - last_frame_at > self.config.stall_timeout_s or self._is_file:
                     return
-                self.stats.drop("read_failed")
+                self.stats.drop(DropReason.READ_FAILED)
                 continue
             last_frame_at = now
             pts = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
@@ -175,7 +177,7 @@ class LiveSource:
         self.stats.frames_captured += 1
         with self._new_frame:
             if self._latest is not None:
-                self.stats.drop("consumer_slow")
+                self.stats.drop(DropReason.CONSUMER_SLOW)
             self._latest = Frame(meta, image)
             self._new_frame.notify()
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+
+from emostream.capture.drops import DropReason
 
 
 class CaptureMetrics:
@@ -26,6 +30,15 @@ class CaptureMetrics:
         self.source_fps = Gauge(
             "emostream_source_fps", "Frames per second read from the source", ["camera"], registry=self.registry
         )
+
+    def start_cameras(self, cameras: Iterable[str]) -> None:
+        """Export every counter of ``cameras`` at 0 now (each drop reason included), so that the first
+        frame, drop or reconnect shows to Prometheus as an increase over a prior sample."""
+        for camera in cameras:
+            self.frames_captured.labels(camera)
+            self.reconnects.labels(camera)
+            for reason in DropReason:
+                self.frames_dropped.labels(camera, reason)
 
     def drop(self, camera: str, reason: str, count: int = 1) -> None:
         if count > 0:

@@ -21,7 +21,7 @@ from typing import Any
 
 from emostream.capture.video_file import VideoFileReader
 from emostream.core.types import Frame
-from emostream.transport.backpressure import AddOutcome, Backpressure, StreamWriter
+from emostream.transport.backpressure import AddOutcome, Backpressure, BackpressurePolicy, StreamWriter
 from emostream.transport.claim_check import DEFAULT_TTL_S, claim, new_nonce, store
 from emostream.transport.codec import ImageEncoding, encode_entry, encode_image, end_of_stream_frame, frame_to_proto
 from emostream.transport.connection import REDIS_DOWN_ERRORS, Backoff
@@ -40,7 +40,8 @@ class PublishOptions:
 
 class FramePublisher:
     """Publishes one camera's frames. Redis errors propagate from :meth:`publish`; :meth:`publish_retrying`
-    retries until Redis is back (replay: nothing is dropped)."""
+    retries until Redis is back (replay: nothing is dropped). Under the ``DROP`` policy (a live source) each
+    Frame says ``live``: a detector that falls behind may skip it for a newer one."""
 
     def __init__(self, client: Any, camera: str, backpressure: Backpressure, options: PublishOptions) -> None:
         self.client = client
@@ -59,6 +60,7 @@ class FramePublisher:
         options = self.options
         data = encode_image(frame.image, options.encoding, options.jpeg_quality)
         message = frame_to_proto(frame, options.encoding, data)
+        message.live = self.writer.backpressure.policy is BackpressurePolicy.DROP
         before: Callable[[Any], None] | None = None
         if len(data) > options.inline_max_bytes:
             key, blob = claim(message, self._nonce)

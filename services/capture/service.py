@@ -2,8 +2,9 @@
 
 - live sources (webcam, RTSP, HTTP MJPEG, or a file with ``mode=live``): newest frame wins
   (:class:`~emostream.capture.live.LiveSource`), JPEG, ``XADD MAXLEN ~``; every drop is counted with its
-  reason: ``consumer_slow`` (a newer frame replaced it), ``read_failed``, ``stream_full`` (trimmed unread),
-  ``redis_unavailable``. Reconnects with backoff; a watchdog (FFmpeg read/open timeouts) ends stalled reads.
+  reason (:class:`~emostream.capture.drops.DropReason`, each exported at 0 from the start): ``consumer_slow``
+  (a newer frame replaced it), ``read_failed``, ``stream_full`` (trimmed unread), ``redis_unavailable``.
+  Reconnects with backoff; a watchdog (FFmpeg read/open timeouts) ends stalled reads.
 - replay (files): :func:`~emostream.capture.publisher.publish_video`: lossless, nothing dropped.
 
 Health (``/healthz`` on the metrics port) fails while Redis is unreachable or a live source is down.
@@ -22,6 +23,7 @@ from typing import Any
 
 import cv2
 
+from emostream.capture.drops import DropReason
 from emostream.capture.live import LiveConfig, LiveSource, OpenCapture, parse_source
 from emostream.capture.metrics import CaptureMetrics
 from emostream.capture.publisher import FramePublisher, PublishOptions, publish_video
@@ -35,8 +37,8 @@ from emostream.transport.connection import REDIS_DOWN_ERRORS, connect
 
 log = logging.getLogger(__name__)
 
-STREAM_FULL = "stream_full"
-REDIS_UNAVAILABLE = "redis_unavailable"
+STREAM_FULL = DropReason.STREAM_FULL
+REDIS_UNAVAILABLE = DropReason.REDIS_UNAVAILABLE
 LIVE_INLINE_ALWAYS = 1 << 62
 
 
@@ -164,6 +166,7 @@ class CaptureService:
 
     def start(self) -> None:
         settings = self.settings
+        self.metrics.start_cameras(settings.sources())  # every counter at 0 before the first scrape
         if settings.metrics_port is not None:
             self.http = serve_http(settings.metrics_port, settings.host, self.metrics.registry, self.health)
         self.health.set("redis", True)

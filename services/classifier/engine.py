@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from emostream.core.labels import EMOTIONS
+from emostream.core.types import ModelInfo
 from emostream.models import MODEL_DIR
 
 DEFAULT_MODEL = MODEL_DIR / "emonet.onnx"
@@ -27,25 +27,6 @@ class ModelLoadError(RuntimeError):
 
 class CropShapeError(ValueError):
     """Crops were not (N, 48, 48) uint8."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    version: str
-    classes: tuple[str, ...]
-    input_size: int
-    temperature: float
-    providers: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "classes": list(self.classes),
-            "input_size": self.input_size,
-            "temperature": self.temperature,
-        }
 
 
 class EmotionClassifier(Protocol):

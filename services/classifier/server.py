@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -24,9 +23,8 @@ from wsgiref.simple_server import WSGIServer
 
 import grpc
 import numpy as np
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-from prometheus_client import CollectorRegistry, start_http_server
+from grpc_health.v1 import health, health_pb2
+from prometheus_client import CollectorRegistry
 
 from emostream.classifier.batcher import DynamicBatcher
 from emostream.classifier.engine import EmotionClassifier, ModelInfo, OnnxEmotionClassifier
@@ -35,10 +33,17 @@ from emostream.classifier.metrics import ClassifierMetrics
 from emostream.classifier.settings import ClassifierSettings
 from emostream.classifier.wire import crops_from_request, model_info_response, probabilities_response
 from emostream.components import PipelineSettings, build_stage
-from emostream.core.errors import EmostreamError
+from emostream.core.grpc_server import (
+    ServeError,
+    add_health_and_reflection,
+    create_server,
+    start_listening,
+    start_metrics,
+    stop_metrics,
+    stop_on_signals,
+)
 from emostream.core.images import decode_image
 from emostream.core.protoconv import face_to_proto
-from emostream.core.rpc import BearerTokenInterceptor, server_credentials
 from emostream.core.types import ClassifiedFace
 from emostream.detector.stage import DetectorStage
 from emostream.protos.v1 import analyzer_pb2, analyzer_pb2_grpc, classifier_pb2, classifier_pb2_grpc
@@ -52,10 +57,6 @@ ANALYZER_SERVICE = analyzer_pb2.DESCRIPTOR.services_by_name["FaceAnalyzer"].full
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 _LOAD_SHEDDING = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.DEADLINE_EXCEEDED})  # debug logs
-
-
-class ServeError(EmostreamError):
-    """The server could not start (port taken, bad TLS files, model not loadable)."""
 
 
 class BatchedClassifier:
@@ -231,39 +232,22 @@ class ClassifierServer:
 
     async def start(self) -> None:
         settings = self.settings
-        token = settings.bearer_token()
-        server = grpc.aio.server(
-            interceptors=[BearerTokenInterceptor(token)] if token else [],
-            options=[
-                ("grpc.max_receive_message_length", settings.max_message_bytes),
-                ("grpc.max_send_message_length", settings.max_message_bytes),
-                ("grpc.so_reuseport", 0),  # a second server on a taken port fails instead of sharing it
-            ],
-        )
+        server, auth = create_server(settings, [
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
+            ("grpc.max_send_message_length", settings.max_message_bytes),
+        ])  # fmt: skip
         classifier_pb2_grpc.add_EmotionClassifierServicer_to_server(EmotionClassifierServicer(self._runtime), server)
         if settings.analyzer:
             analyzer_pb2_grpc.add_FaceAnalyzerServicer_to_server(FaceAnalyzerServicer(self._runtime), server)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        add_health_and_reflection(server, self._health, self.services, settings.reflection)
         for name in ("", *self.services):
             await self._health.set(name, NOT_SERVING)
-        if settings.reflection:
-            names = (*self.services, health.SERVICE_NAME, reflection.SERVICE_NAME)
-            reflection.enable_server_reflection(names, server)
-        address = f"{settings.host}:{settings.port}"
-        try:
-            if settings.tls_cert is not None and settings.tls_key is not None:
-                self.port = server.add_secure_port(address, server_credentials(settings.tls_cert, settings.tls_key))
-            else:
-                self.port = server.add_insecure_port(address)
-        except RuntimeError as error:
-            raise ServeError(f"cannot listen on {address} ({error})") from error
-        await server.start()
+        self.port = await start_listening(server, settings)
         self._server = server
-        if settings.metrics_port is not None:
-            self._http, _ = start_http_server(settings.metrics_port, settings.host, registry=self.metrics.registry)
-            self.metrics_port = self._http.server_port
+        self._http = start_metrics(settings, self.metrics.registry)
+        self.metrics_port = self._http.server_port if self._http is not None else None
         log.info("event=listening address=%s:%s tls=%s auth=%s metrics_port=%s",
-                 settings.host, self.port, settings.tls_cert is not None, bool(token), self.metrics_port)  # fmt: skip
+                 settings.host, self.port, settings.tls_cert is not None, auth, self.metrics_port)  # fmt: skip
         self._load = asyncio.get_running_loop().create_task(self._load_and_serve(), name="classifier-load")
 
     async def _load_and_serve(self) -> None:
@@ -292,19 +276,14 @@ class ClassifierServer:
         if self._load is not None and not self._load.done():
             self._load.cancel()
         await self._runtime.close()
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        stop_metrics(self._http)
+        self._http = None
         log.info("event=stopped port=%s", self.port)
 
 
 async def serve(settings: ClassifierSettings) -> None:
     """Run until SIGTERM or SIGINT, then stop gracefully (``grace_seconds``)."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     server = ClassifierServer(settings)
     await server.start()
     stopping = asyncio.ensure_future(stop.wait())

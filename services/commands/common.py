@@ -1,4 +1,4 @@
-"""What the subcommands share: settings from arguments, logging, and model metadata for outputs."""
+"""What the subcommands share: settings from arguments, logging, errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from emostream.classifier.engine import EmotionClassifier
 from emostream.components import PipelineSettings
-from emostream.outputs.timeline_json import ModelInfo
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,11 +25,6 @@ def settings_from(args: argparse.Namespace) -> PipelineSettings:
         if getattr(args, name, None) is not None
     }
     return PipelineSettings(**overrides)
-
-
-def output_model_info(classifier: EmotionClassifier) -> ModelInfo:
-    info = classifier.info
-    return ModelInfo(info.name, info.version, info.classes)
 
 
 def setup_logging(verbose: bool) -> None:

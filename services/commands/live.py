@@ -13,11 +13,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from emostream.capture.live import LiveConfig, LiveSource, parse_source
-from emostream.commands.common import add_pipeline_arguments, fail, output_model_info, settings_from
+from emostream.commands.common import add_pipeline_arguments, fail, settings_from
 from emostream.components import build_stage
 from emostream.core.errors import EmostreamError
 from emostream.core.types import Frame
-from emostream.outputs.annotated_video import AnnotatedVideoWriter
+from emostream.outputs.live_video import LiveAnnotatedVideo
 from emostream.outputs.timeline_json import SourceInfo
 from emostream.pipeline import EmbeddedPipeline, OutputPaths, RunStats, write_outputs
 
@@ -66,11 +66,9 @@ def run(args: argparse.Namespace) -> int:
             if cv2.waitKey(1) & 0xFF == ord("q"):
                 source.stop()
 
-    def make_sink(frame: Frame) -> AnnotatedVideoWriter:
-        fps = LiveConfig().assumed_fps
-        return AnnotatedVideoWriter(
-            OutputPaths(args.out).video, fps, (frame.meta.width, frame.meta.height), stage.classifier.info.classes
-        )
+    def make_sink(_first: Frame) -> LiveAnnotatedVideo:  # at the rate the frames come (their capture times)
+        video = OutputPaths(args.out).video
+        return LiveAnnotatedVideo(video, stage.classifier.info.classes, fallback_fps=source.config.assumed_fps)
 
     try:
         timeline = pipeline.run(source, on_frame=on_frame, sink_factory=make_sink)
@@ -84,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{source.name}: no frame could be read")
     fps = pipeline.stats.fps
     info = SourceInfo(source.name, round(fps, 3), pipeline.stats.frames, size[0], size[1])
-    write_outputs(timeline, OutputPaths(args.out), info, output_model_info(stage.classifier), None, source.name)
+    write_outputs(timeline, OutputPaths(args.out), info, stage.classifier.info, None, source.name)
     drops = source.stats.drops
     print(
         f"{pipeline.stats.frames} frames, {len(timeline.tracks)} tracks, dropped {drops or 0}, "

@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from emostream.capture.video_file import VideoFileReader
-from emostream.commands.common import add_pipeline_arguments, fail, output_model_info, settings_from
+from emostream.commands.common import add_pipeline_arguments, fail, settings_from
 from emostream.commands.replay_remote import add_remote_arguments
 from emostream.components import build_stage
 from emostream.core.errors import EmostreamError
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         timeline,
         OutputPaths(args.out),
         source,
-        output_model_info(stage.classifier),
+        stage.classifier.info,
         None if args.no_video else args.video,
         title=args.video.name,
     )

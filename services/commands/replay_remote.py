@@ -26,8 +26,8 @@ from emostream.aggregator.wire import timeline_from_response
 from emostream.capture.video_file import probe
 from emostream.core.errors import EmostreamError
 from emostream.core.labels import EMOTIONS
-from emostream.core.types import Frame
-from emostream.outputs.timeline_json import ModelInfo, SourceInfo
+from emostream.core.types import Frame, ModelInfo
+from emostream.outputs.timeline_json import SourceInfo
 from emostream.protos.v1 import stream_pb2
 
 DEFAULT_AGGREGATOR = "127.0.0.1:50053"
@@ -65,8 +65,7 @@ def _model_info(args: argparse.Namespace, version: str, token: str | None) -> Mo
         from emostream.classifier.client import GrpcEmotionClassifier
 
         with GrpcEmotionClassifier(args.classifier, 10.0, token=token) as classifier:
-            info = classifier.info
-            return ModelInfo(info.name, info.version, info.classes)
+            return classifier.info
     return ModelInfo("unknown", version, EMOTIONS)
 
 

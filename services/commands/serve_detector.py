@@ -19,8 +19,8 @@ from emostream.commands.common import fail
 
 _OPTIONS = (
     "redis_url", "redis_password_file", "classifier_target", "classifier_token_file", "classifier_tls_ca",
-    "classify_timeout_s", "consumer_name", "replicas", "claim_idle_ms", "detector", "thorough_every", "threads",
-    "host", "metrics_port",
+    "classify_timeout_s", "consumer_name", "replicas", "claim_idle_ms", "live_max_age_ms", "detector",
+    "thorough_every", "threads", "host", "metrics_port",
 )  # fmt: skip
 
 
@@ -40,6 +40,7 @@ def add_parser(stages: argparse._SubParsersAction) -> None:
     add("--consumer-name", help="consumer name in group 'detector' (default: host name and pid)")
     add("--replicas", type=int, help="worker threads in this process, each its own consumer (default 1)")
     add("--claim-idle-ms", type=int, help="take over another consumer's entries pending this long (default 30000)")
+    add("--live-max-age-ms", type=int, help="live: skip a frame older than this (default 1000; 0: no limit)")
     add("--detector", choices=["cascade", "blazeface", "centerface"], help="face detector (default cascade)")
     add("--thorough-every", type=int, help="thorough (small-face) pass every N frames; 0: by frame size")
     add("--threads", type=int, help="ONNX Runtime intra-op threads of the face detector")

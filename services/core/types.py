@@ -108,3 +108,26 @@ class FrameDetections:
 
     meta: FrameMeta
     faces: tuple[ClassifiedFace, ...]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The emotion model: its name, version and ``classes`` in output order (what ``timeline.json`` records),
+    and what the engine runs it with: crop size, softmax temperature, ONNX Runtime providers (defaults where
+    they are unknown, as for a timeline whose classifier ran elsewhere)."""
+
+    name: str
+    version: str
+    classes: tuple[str, ...]
+    input_size: int = 48
+    temperature: float = 1.0
+    providers: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "classes": list(self.classes),
+            "input_size": self.input_size,
+            "temperature": self.temperature,
+        }

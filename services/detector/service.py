@@ -109,4 +109,5 @@ class DetectorService:
         self.classifier.close()
         self._probe_channel.close()
         self.client.close()
-        log.info("event=detector_stopped processed=%d", sum(worker.processed for worker in self.workers))
+        log.info("event=detector_stopped processed=%d skipped=%d", sum(worker.processed for worker in self.workers),
+                 sum(worker.skipped for worker in self.workers))  # fmt: skip

@@ -46,6 +46,10 @@ class DetectorSettings(BaseSettings):
     block_ms: int = Field(default=1000, ge=10, le=5000, description="XREADGROUP BLOCK")
     discover_interval_s: float = Field(default=2.0, gt=0, description="how often new cameras are looked for")
     detections_maxlen: int = Field(default=100_000, ge=100, description="entries a detections stream keeps")
+    live_max_age_ms: int = Field(
+        default=1000, ge=0, description="live: skip a frame older than this (capture wall time; 0: no limit)"
+    )
+    live_batch: int = Field(default=64, ge=1, le=10_000, description="live: backlog entries read at once")
 
     detector: DetectorName = "cascade"
     thorough_every: int = Field(default=0, ge=0, description="thorough pass every N frames; 0: by frame size")

@@ -59,9 +59,11 @@ class DetectorStage:
         large = max(frame_hw) > 960
         return self.config.thorough_every_large if large else self.config.thorough_every_small
 
-    def detect(self, frame: Frame) -> list[AlignedFace]:
-        """The aligned faces of a frame, with the thorough pass on the rhythm of its seq."""
-        thorough = frame.meta.seq % self.rhythm(frame.image.shape[:2]) == 0
+    def detect(self, frame: Frame, thorough: bool | None = None) -> list[AlignedFace]:
+        """The aligned faces of a frame, with the thorough pass on the rhythm of its seq (or as ``thorough``
+        says: a live source, whose processed seqs have holes, chooses its own)."""
+        if thorough is None:
+            thorough = frame.meta.seq % self.rhythm(frame.image.shape[:2]) == 0
         return self.faces(frame.image, thorough)
 
     def classify_frames(self, frames: list[list[AlignedFace]]) -> list[tuple[ClassifiedFace, ...]]:
@@ -74,5 +76,5 @@ class DetectorStage:
             start += len(faces)
         return out
 
-    def process(self, frame: Frame) -> FrameDetections:
-        return FrameDetections(frame.meta, self.classify(self.detect(frame)))
+    def process(self, frame: Frame, thorough: bool | None = None) -> FrameDetections:
+        return FrameDetections(frame.meta, self.classify(self.detect(frame, thorough)))

@@ -4,6 +4,11 @@ For each entry: decode (poison -> ``emostream:dead``, acknowledged), run the det
 the frame in one Classify call), then write the Detections entry and XACK in one transaction. While the
 classifier is down the entry stays pending and is retried with backoff; the worker refreshes its claim
 meanwhile (XCLAIM JUSTID), so that only a dead replica's entries are taken over by XAUTOCLAIM.
+
+Live frames (``Frame.live``): newest frame wins (:mod:`emostream.detector.freshness`). Having read a live
+entry, the worker takes the rest of that stream's backlog at once; every live entry but the newest, and any
+older than ``live_max_age_ms``, is answered with a skipped Detections entry and acknowledged in one
+transaction, so that the aggregator moves on at once. Replay frames are never skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from emostream.classifier.client import ClassifierRpcError
 from emostream.classifier.engine import EmotionClassifier, ModelInfo
 from emostream.core.health import Health
 from emostream.core.types import FrameDetections
+from emostream.detector.freshness import LiveRhythm, Pending, SkipReason, plan_batch, too_old
 from emostream.detector.metrics import DetectorMetrics
 from emostream.detector.settings import DetectorSettings
 from emostream.detector.stage import DetectorStage
@@ -35,6 +41,7 @@ from emostream.transport.codec import (
     encode_entry,
     end_of_stream_detections,
     frame_from_proto,
+    skipped_detections,
 )
 from emostream.transport.connection import REDIS_DOWN_ERRORS, Backoff
 from emostream.transport.dead_letter import DeadLetter, DeadLetterReason, add_dead_letter
@@ -61,6 +68,10 @@ RETRY_CODES = frozenset({
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+class FrameExpired(Exception):
+    """A live frame passed its max age while the classifier was away: skip it for a newer one."""
 
 
 class TimedClassifier:
@@ -97,7 +108,9 @@ class DetectorWorker:
         self._next_discover = 0.0
         self._next_claim = 0.0
         self._recover = True  # first (and after an outage) finish this consumer's own pending entries
+        self._rhythm = LiveRhythm()
         self.processed = 0
+        self.skipped = 0
 
     # --- the loop ------------------------------------------------------------------------------------------
 
@@ -153,6 +166,10 @@ class DetectorWorker:
         found |= {_text(key) for key in self.client.scan_iter(match=frames_pattern(), count=1000, _type="STREAM")}
         for stream in sorted(found - self.streams):
             ensure_group(self.client, stream, DETECTOR_GROUP)
+            try:
+                self.metrics.add_camera(camera_from_stream(stream))
+            except ValueError:
+                pass
             log.info("event=stream_found consumer=%s stream=%s", self.consumer, stream)
         self.streams |= found
 
@@ -168,7 +185,7 @@ class DetectorWorker:
                     self.client.xack(stream, DETECTOR_GROUP, entry_id)
                     continue
                 log.info("event=claimed consumer=%s stream=%s id=%s", self.consumer, stream, _text(entry_id))
-                self.handle(stream, _text(entry_id), fields)
+                self.handle_batch(stream, [(entry_id, fields)])
                 handled += 1
         return handled
 
@@ -185,25 +202,98 @@ class DetectorWorker:
         )  # fmt: skip
         handled = 0
         for stream, entries in response or ():
-            for entry_id, fields in entries:
-                if self.stop.is_set():
-                    return handled  # left pending: a survivor (or this consumer, restarted) claims it
-                if not fields:  # pending, but trimmed from the stream meanwhile
-                    self.client.xack(stream, DETECTOR_GROUP, entry_id)
-                    continue
-                self.handle(_text(stream), _text(entry_id), fields)
-                handled += 1
+            if self.stop.is_set():
+                return handled  # left pending: a survivor (or this consumer, restarted) claims them
+            handled += self.handle_batch(_text(stream), list(entries), drain=new)
         return handled
+
+    # --- a batch of one stream -----------------------------------------------------------------------------
+
+    def handle_batch(self, stream: str, entries: list[tuple[Any, Any]], drain: bool = False) -> int:
+        """Decode one stream's entries (stream order); with ``drain``, a live one brings in the rest of the
+        stream's backlog. Stale live frames are skipped, the rest processed in order. Returns the entries
+        handled (left pending once ``stop`` is set)."""
+        batch = self._decoded(stream, entries)
+        max_age_s = self.settings.live_max_age_ms / 1000
+        behind = False
+        if drain and batch and batch[-1].skippable:
+            while not self.stop.is_set():
+                raw = self._backlog(stream)
+                more = self._decoded(stream, raw)
+                behind = behind or bool(more)
+                batch.extend(more)
+                if len(raw) < self.settings.live_batch:
+                    break
+                page = plan_batch(batch, time.time(), max_age_s)  # a long backlog: its stale part, page by page
+                self._skip(stream, page.skip)
+                batch = page.process
+        if self.stop.is_set():
+            return 0  # left pending: a survivor (or this consumer, restarted) claims them
+        plan = plan_batch(batch, time.time(), max_age_s)
+        self._skip(stream, plan.skip)
+        handled = len(plan.skip)
+        for item in plan.process:
+            if self.stop.is_set():
+                break
+            self.handle(stream, item, behind=behind or bool(plan.skip))
+            handled += 1
+        return handled
+
+    def _backlog(self, stream: str) -> list[tuple[Any, Any]]:
+        """The stream's entries not yet delivered to anyone (up to ``live_batch``), without waiting."""
+        response = self.client.xreadgroup(DETECTOR_GROUP, self.consumer, {stream: ">"},
+                                          count=self.settings.live_batch)  # fmt: skip
+        return [entry for _, entries in response or () for entry in entries]
+
+    def _decoded(self, stream: str, entries: list[tuple[Any, Any]]) -> list[Pending]:
+        """The entries as Frame messages; trimmed ones acknowledged, poison ones dead-lettered."""
+        out = []
+        for raw_id, fields in entries:
+            entry_id = _text(raw_id)
+            if not fields:  # pending, but trimmed from the stream meanwhile
+                self.client.xack(stream, DETECTOR_GROUP, entry_id)
+                continue
+            try:
+                message = decode_frame(fields)
+                if message.camera != camera_from_stream(stream):
+                    raise PayloadError(DeadLetterReason.MALFORMED,
+                                       f"camera {message.camera!r} in the stream of another")  # fmt: skip
+            except PayloadError as error:
+                self._dead_letter(stream, entry_id, fields, error)
+                continue
+            out.append(Pending(entry_id, fields, message))
+        return out
+
+    def _skip(self, stream: str, skipped: list[tuple[Pending, SkipReason]]) -> None:
+        """A skipped Detections entry for each, and their XACKs, in one transaction; then count them."""
+        if not skipped:
+            return
+        with self.client.pipeline(transaction=True) as pipe:
+            for item, _ in skipped:
+                message = item.message
+                pipe.xadd(detections_stream(message.camera), encode_entry(skipped_detections(message)),
+                          maxlen=self.settings.detections_maxlen, approximate=True)  # fmt: skip
+                pipe.xack(stream, DETECTOR_GROUP, item.entry_id)
+                if message.image_key:
+                    pipe.delete(message.image_key)
+            pipe.execute()
+        for item, reason in skipped:
+            self.metrics.frames_skipped.labels(item.message.camera, reason.value).inc()
+        self.skipped += len(skipped)
+        log.debug("event=live_skipped stream=%s frames=%d seqs=%d-%d", stream, len(skipped),
+                  skipped[0][0].message.seq, skipped[-1][0].message.seq)  # fmt: skip
 
     # --- one entry -----------------------------------------------------------------------------------------
 
-    def handle(self, stream: str, entry_id: str, fields: dict[Any, Any]) -> None:
-        """Process one entry: Detections + XACK, or dead letter + XACK, or (stopped) left pending."""
+    def handle(self, stream: str, item: Pending, behind: bool = False) -> None:
+        """Process one entry: Detections + XACK, or dead letter + XACK, or skipped + XACK (a live frame that
+        expired while the classifier was away), or (stopped) left pending."""
+        entry_id, fields, message = item.entry_id, item.fields, item.message
         try:
-            message = decode_frame(fields)
-            if message.camera != camera_from_stream(stream):
-                raise PayloadError(DeadLetterReason.MALFORMED, f"camera {message.camera!r} in the stream of another")
-            output = self._detections(stream, entry_id, message)
+            output = self._detections(stream, entry_id, message, behind)
+        except FrameExpired:
+            self._skip(stream, [(item, SkipReason.MAX_AGE)])
+            return
         except PayloadError as error:
             self._dead_letter(stream, entry_id, fields, error)
             return
@@ -225,8 +315,10 @@ class DetectorWorker:
             pipe.execute()
         self.processed += 1
 
-    def _detections(self, stream: str, entry_id: str, message: stream_pb2.Frame) -> stream_pb2.Detections | None:
-        info = self._with_classifier(stream, entry_id, lambda: self.stage.classifier.info)
+    def _detections(
+        self, stream: str, entry_id: str, message: stream_pb2.Frame, behind: bool = False
+    ) -> stream_pb2.Detections | None:
+        info = self._with_classifier(stream, entry_id, lambda: self.stage.classifier.info, message)
         if info is None:
             return None
         if message.end_of_stream:
@@ -236,21 +328,33 @@ class DetectorWorker:
         if data is None:
             raise PayloadError(DeadLetterReason.IMAGE_EXPIRED, f"image {message.image_key} expired before use")
         frame = frame_from_proto(message, decode_frame_image(message, data, self.settings.max_image_pixels))
+        every = self.stage.rhythm(frame.image.shape[:2])
+        if message.live:
+            thorough = self._rhythm.thorough(message.camera, message.seq, every, behind)
+        else:
+            thorough = frame.meta.seq % every == 0  # replay: the embedded pipeline's rhythm, the same result
         started = time.perf_counter()
-        detections: FrameDetections | None = self._with_classifier(stream, entry_id, lambda: self.stage.process(frame))
+        detections: FrameDetections | None = self._with_classifier(
+            stream, entry_id, lambda: self.stage.process(frame, thorough), message
+        )
         if detections is None:
             return None
         camera = message.camera
         self.metrics.detect_seconds.labels(camera).observe(time.perf_counter() - started)
         self.metrics.faces_per_frame.labels(camera).observe(len(detections.faces))
         self.metrics.frames.labels(camera).inc()
-        thorough = frame.meta.seq % self.stage.rhythm(frame.image.shape[:2]) == 0
-        return detections_to_proto(detections, info.classes, info.version, thorough)
+        output = detections_to_proto(detections, info.classes, info.version, thorough)
+        output.live = message.live
+        return output
 
-    def _with_classifier(self, stream: str, entry_id: str, call: Callable[[], T]) -> T | None:
+    def _with_classifier(
+        self, stream: str, entry_id: str, call: Callable[[], T], message: stream_pb2.Frame | None = None
+    ) -> T | None:
         """``call()``, retried with backoff while the classifier is unavailable (None: stopped meanwhile).
-        The entry stays pending; its idle time is refreshed so that live replicas do not steal it."""
+        The entry stays pending; its idle time is refreshed so that live replicas do not steal it. A live
+        ``message`` that passes its max age meanwhile raises :class:`FrameExpired`: a newer frame is due."""
         backoff = Backoff(initial=0.5, maximum=10.0)
+        max_age_s = self.settings.live_max_age_ms / 1000
         while not self.stop.is_set():
             try:
                 result = call()
@@ -262,6 +366,8 @@ class DetectorWorker:
                             self.consumer, error.code.name, entry_id)  # fmt: skip
                 if backoff.wait(self.stop):
                     return None
+                if message is not None and too_old(message, time.time(), max_age_s):
+                    raise FrameExpired(entry_id) from error
                 self.client.xclaim(stream, DETECTOR_GROUP, self.consumer, 0, [entry_id], justid=True)
                 continue
             self.health.set("classifier", True)

@@ -27,6 +27,7 @@ import numpy as np
 
 from emostream.aggregator.records import FrameRecord, Segment, Timeline, TimelineEvent, TrackTimeline
 from emostream.core.labels import UNKNOWN
+from emostream.core.types import ModelInfo  # the classifier's own; name, version and classes are written
 
 SCHEMA_VERSION = "1.0"
 """Bump the minor version for added fields, the major version for anything a reader could trip on."""
@@ -47,15 +48,6 @@ class SourceInfo:
     frame_count: int
     width: int | None
     height: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """The classifier that produced the probabilities; ``classes`` in its output order."""
-
-    name: str
-    version: str
-    classes: tuple[str, ...]
 
 
 def _r(value: float | None, digits: int) -> float | None:

@@ -183,6 +183,21 @@ def detections_to_proto(
     )
 
 
+def skipped_detections(frame: stream_pb2.Frame) -> stream_pb2.Detections:
+    """A live Frame the detector skipped unprocessed (a newer one was waiting): no faces, not observed."""
+    return stream_pb2.Detections(
+        schema_version=SCHEMA_VERSION,
+        camera=frame.camera,
+        seq=frame.seq,
+        pts=frame.pts,
+        wall_time=frame.wall_time,
+        width=frame.width,
+        height=frame.height,
+        skipped=True,
+        live=frame.live,
+    )
+
+
 def end_of_stream_detections(frame: stream_pb2.Frame, model_version: str) -> stream_pb2.Detections:
     """The end-of-stream Frame, forwarded to the aggregator."""
     return stream_pb2.Detections(

@@ -531,6 +531,7 @@ def test_dashboard_queries_name_real_metrics_and_filter_by_camera() -> None:
     wanted = {
         "emostream_emotion_frames_total", "emostream_active_tracks", "emostream_frames_captured_total",
         "emostream_detector_frames_total", "emostream_frames_dropped_total",
+        "emostream_detector_frames_skipped_total", "emostream_frames_skipped_total",
         "emostream_pipeline_latency_seconds_bucket",
         "emostream_classifier_batch_size_sum", "emostream_classifier_queue_delay_seconds_bucket",
         "emostream_stream_lag", "emostream_dead_letters_total",

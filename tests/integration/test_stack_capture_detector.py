@@ -1,9 +1,11 @@
 """Capture -> Redis -> detector -> classifier with real servers on loopback (free ports, stopped by pid):
 frames of a real video arrive as Detections identical to the in-process stage's, poison entries are
-dead-lettered, a killed detector's entries are claimed, and outages of the classifier and Redis heal."""
+dead-lettered, a killed detector's entries are claimed, outages of the classifier and Redis heal, and a live
+backlog costs frames, not latency."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +15,17 @@ import redis
 from emostream.capture.publisher import FramePublisher, PublishOptions, publish_video
 from emostream.capture.video_file import VideoFileReader
 from emostream.components import PipelineSettings, build_stage
+from emostream.core.types import Frame
 from emostream.launcher import Stack, http_status
 from emostream.protos.v1 import stream_pb2
-from emostream.transport.backpressure import Backpressure
-from emostream.transport.codec import decode_detections, detections_to_proto
+from emostream.transport.backpressure import Backpressure, ensure_group
+from emostream.transport.codec import (
+    ImageEncoding,
+    decode_detections,
+    detections_to_proto,
+    encode_entry,
+    frame_to_proto,
+)
 from emostream.transport.keys import DEAD_LETTER_STREAM, DETECTOR_GROUP, detections_stream, frames_stream
 from tests.integration.stack import MakeStack, client_of, make_stack, metric_value, scrape, wait_for
 
@@ -143,3 +152,33 @@ def test_services_reconnect_after_redis_restarts(make_stack: MakeStack, woman: P
     assert isinstance(remote, list)
     assert {d.seq for d in remote if not d.end_of_stream} == set(range(remote[-1].seq)), "no frame lost"
     wait_for(lambda: detector_healthz(stack) == 200, 30, "the detector healthy again")
+
+
+def test_a_live_backlog_is_answered_by_its_newest_frame(make_stack: MakeStack, woman: Path) -> None:
+    stack = make_stack(BASIC)
+    client = client_of(stack)
+    with VideoFileReader(woman, camera="live") as reader:
+        frames = [frame for frame, _ in zip(reader, range(11), strict=False)]
+
+    def add_live(*batch: Frame) -> None:
+        with client.pipeline(transaction=True) as pipe:
+            for frame in batch:
+                message = frame_to_proto(frame, ImageEncoding.JPEG)
+                message.live, message.wall_time = True, time.time()
+                pipe.xadd(frames_stream("live"), encode_entry(message))
+            pipe.execute()
+
+    ensure_group(client, frames_stream("live"), DETECTOR_GROUP)
+    add_live(frames[0])  # the detector finds the camera (answered, classified or too old by then)
+    wait_for(lambda: len(detections_of(client, "live")) == 1, 120, "the first Detections")
+    add_live(*frames[1:])  # ten live frames at once: a backlog
+    out = wait_for(lambda: len(d := detections_of(client, "live")) == 11 and d[1:], 120, "eleven Detections")
+    assert isinstance(out, list)
+    assert sorted(d.seq for d in out) == list(range(1, 11))
+    assert [d.seq for d in out if not d.skipped] == [10] and out[-1].faces, "only the newest classified"
+    assert client.xpending(frames_stream("live"), DETECTOR_GROUP)["pending"] == 0
+    text = scrape(stack.config.ports.detector_metrics[0])
+    skipped = {r: metric_value(text, "emostream_detector_frames_skipped_total", camera="live", reason=r)
+               for r in ("stale", "max_age")}  # fmt: skip
+    classified = metric_value(text, "emostream_detector_frames_total", camera="live")
+    assert skipped["stale"] == 9 and (classified, skipped["max_age"]) in ((2, 0), (1, 1))

@@ -31,7 +31,7 @@ EVENT_TYPE_EMOTION_CHANGED: EventType
 EVENT_TYPE_STREAM_ENDED: EventType
 
 class Frame(_message.Message):
-    __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "image", "width", "height", "end_of_stream", "encoding", "image_key")
+    __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "image", "width", "height", "end_of_stream", "encoding", "image_key", "live")
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     CAMERA_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class Frame(_message.Message):
     END_OF_STREAM_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     IMAGE_KEY_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     camera: str
     seq: int
@@ -54,10 +55,11 @@ class Frame(_message.Message):
     end_of_stream: bool
     encoding: ImageEncoding
     image_key: str
-    def __init__(self, schema_version: _Optional[int] = ..., camera: _Optional[str] = ..., seq: _Optional[int] = ..., pts: _Optional[float] = ..., wall_time: _Optional[float] = ..., image: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., end_of_stream: _Optional[bool] = ..., encoding: _Optional[_Union[ImageEncoding, str]] = ..., image_key: _Optional[str] = ...) -> None: ...
+    live: bool
+    def __init__(self, schema_version: _Optional[int] = ..., camera: _Optional[str] = ..., seq: _Optional[int] = ..., pts: _Optional[float] = ..., wall_time: _Optional[float] = ..., image: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., end_of_stream: _Optional[bool] = ..., encoding: _Optional[_Union[ImageEncoding, str]] = ..., image_key: _Optional[str] = ..., live: _Optional[bool] = ...) -> None: ...
 
 class Detections(_message.Message):
-    __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "width", "height", "faces", "model_version", "end_of_stream", "thorough")
+    __slots__ = ("schema_version", "camera", "seq", "pts", "wall_time", "width", "height", "faces", "model_version", "end_of_stream", "thorough", "skipped", "live")
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     CAMERA_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +71,8 @@ class Detections(_message.Message):
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     END_OF_STREAM_FIELD_NUMBER: _ClassVar[int]
     THOROUGH_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
     schema_version: int
     camera: str
     seq: int
@@ -80,7 +84,9 @@ class Detections(_message.Message):
     model_version: str
     end_of_stream: bool
     thorough: bool
-    def __init__(self, schema_version: _Optional[int] = ..., camera: _Optional[str] = ..., seq: _Optional[int] = ..., pts: _Optional[float] = ..., wall_time: _Optional[float] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., faces: _Optional[_Iterable[_Union[_face_pb2.Face, _Mapping]]] = ..., model_version: _Optional[str] = ..., end_of_stream: _Optional[bool] = ..., thorough: _Optional[bool] = ...) -> None: ...
+    skipped: bool
+    live: bool
+    def __init__(self, schema_version: _Optional[int] = ..., camera: _Optional[str] = ..., seq: _Optional[int] = ..., pts: _Optional[float] = ..., wall_time: _Optional[float] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., faces: _Optional[_Iterable[_Union[_face_pb2.Face, _Mapping]]] = ..., model_version: _Optional[str] = ..., end_of_stream: _Optional[bool] = ..., thorough: _Optional[bool] = ..., skipped: _Optional[bool] = ..., live: _Optional[bool] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("schema_version", "camera", "type", "track_id", "seq", "pts", "wall_time", "label", "previous", "confidence", "id")

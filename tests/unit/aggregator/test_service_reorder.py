@@ -72,3 +72,14 @@ def test_flush_releases_everything() -> None:
     buffer.push(2, "c", 0.0)
     buffer.push(5, "f", 0.0)
     assert [(r.seq, list(r.skipped)) for r in buffer.flush()] == [(2, [0, 1]), (5, [3, 4])]
+
+
+def test_an_entry_may_bring_a_shorter_wait_for_the_gap_before_it() -> None:
+    buffer: ReorderBuffer[str] = ReorderBuffer(window=8, wait_s=60.0, next_seq=0)
+    assert buffer.deadline() is None
+    buffer.push(2, "live", 1.0, wait_s=0.05)  # a live frame: 0 and 1 are not worth a minute
+    assert buffer.deadline() == pytest.approx(1.05)
+    assert released(buffer, 1.04) == []
+    assert released(buffer, 1.05) == [(2, "live", [0, 1])]
+    buffer.push(4, "replay", 2.0)
+    assert buffer.deadline() == pytest.approx(62.0) and released(buffer, 10.0) == []

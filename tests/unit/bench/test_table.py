@@ -77,3 +77,19 @@ def test_histogram_quantile_of_nothing_is_nan() -> None:
     from bench.distributed import histogram_quantile
 
     assert math.isnan(histogram_quantile(0.5, {0.1: 0.0, float("inf"): 0.0}))
+
+
+def test_counters_by_reason_add_up_over_cameras_and_services() -> None:
+    from bench.distributed import by_reason
+
+    detector_0 = (
+        "# TYPE emostream_detector_frames_skipped_total counter\n"
+        'emostream_detector_frames_skipped_total{camera="a",reason="stale"} 7.0\n'
+        'emostream_detector_frames_skipped_total{camera="b",reason="stale"} 3.0\n'
+        'emostream_detector_frames_skipped_total{camera="a",reason="max_age"} 0.0\n'
+        'emostream_detector_frames_total{camera="a"} 40.0\n'
+    )
+    detector_1 = 'emostream_detector_frames_skipped_total{camera="a",reason="stale"} 5.0\n'
+    assert by_reason([detector_0, detector_1], "emostream_detector_frames_skipped_total") == {
+        "stale": 15.0, "max_age": 0.0
+    }  # fmt: skip

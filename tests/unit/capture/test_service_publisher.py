@@ -46,6 +46,7 @@ def test_replay_publishes_every_frame_pixel_identical_then_end_of_stream(
     messages = [decode_frame(fields) for _, fields in entries]
     assert [m.seq for m in messages] == [0, 1, 2, 3, 4, 5, 6]
     assert messages[-1].end_of_stream and not any(m.end_of_stream for m in messages[:-1])
+    assert not any(m.live for m in messages), "replay frames are never skipped by the detector"
     for message, frame in zip(messages, expected, strict=False):
         assert message.pts == frame.meta.pts
         image = decode_frame_image(message, fetch(client, message))

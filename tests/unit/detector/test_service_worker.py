@@ -1,4 +1,5 @@
-"""The detector worker against a (fake) Redis and a fake stage: at-least-once, dead letters, outages, takeover."""
+"""The detector worker against a (fake) Redis and a fake stage: at-least-once, dead letters, outages, takeover,
+and live frames (newest frame wins, replay never skipped)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from emostream.detector.settings import DetectorSettings
 from emostream.detector.worker import DetectorWorker
 from emostream.protos.v1 import stream_pb2
 from emostream.transport.backpressure import Backpressure
-from emostream.transport.codec import decode_detections, encode_entry, end_of_stream_frame
+from emostream.transport.codec import ImageEncoding, decode_detections, decode_frame, encode_entry, end_of_stream_frame
 from emostream.transport.keys import DEAD_LETTER_STREAM, DETECTOR_GROUP, detections_stream, frames_stream
 
 from .conftest import face_at
@@ -60,7 +61,7 @@ class FakeStage:
     def rhythm(self, frame_hw: tuple[int, ...]) -> int:
         return 5
 
-    def process(self, frame: Frame) -> FrameDetections:
+    def process(self, frame: Frame, thorough: bool | None = None) -> FrameDetections:
         probabilities = self.classifier.classify(np.zeros((1, 48, 48), np.uint8))[0]
         self.seen.append(frame.meta.seq)
         face = AlignedFace(face_at(), np.zeros((48, 48), np.uint8))
@@ -232,13 +233,135 @@ def test_an_entry_the_stage_fails_on_is_dead_lettered_not_fatal(
     stage = worker.stage
     original = stage.process
 
-    def fail_on_first(frame: Frame) -> FrameDetections:
+    def fail_on_first(frame: Frame, thorough: bool | None = None) -> FrameDetections:
         if frame.meta.seq == 0:
             raise ValueError("a bug")
-        return original(frame)
+        return original(frame, thorough)
 
     stage.process = fail_on_first  # type: ignore[method-assign]
     drain(worker, rounds=4)
     [(_, letter)] = client.xrange(DEAD_LETTER_STREAM)
     assert letter[b"reason"] == b"processing_failed" and b"a bug" in letter[b"detail"]
     assert [d.seq for d in detections(client)] == [1] and pending(client) == 0
+
+
+# --- live frames: newest frame wins ------------------------------------------------------------------------
+
+
+def publish_live(client: fakeredis.FakeRedis, seqs: range, age_s: float = 0.0) -> None:
+    """Live frames (JPEG, capped stream) captured ``age_s`` ago."""
+    publisher = FramePublisher(client, CAM, Backpressure.live(maxlen=1000), PublishOptions(ImageEncoding.JPEG))
+    for seq in seqs:
+        image = np.full((24, 32, 3), seq, np.uint8)
+        publisher.publish(Frame(FrameMeta(CAM, seq, seq / 30, time.time() - age_s, 32, 24), image))
+
+
+def skipped_count(worker: DetectorWorker, reason: str) -> float | None:
+    return worker.metrics.registry.get_sample_value("emostream_detector_frames_skipped_total",
+                                                    {"camera": CAM, "reason": reason})  # fmt: skip
+
+
+def test_a_live_backlog_is_answered_by_its_newest_frame_and_the_rest_skipped(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish_live(client, range(10))
+    worker = make_worker()
+    worker.discover()
+    assert skipped_count(worker, "stale") == skipped_count(worker, "max_age") == 0, "at 0 once the camera is found"
+    assert all(decode_frame(f).live for _, f in client.xrange(frames_stream(CAM)))
+    assert worker.read() == 10  # one read: the newest classified, the other nine skipped
+    assert worker.stage.seen == [9]  # type: ignore[attr-defined]
+    out = detections(client)
+    assert sorted(d.seq for d in out) == list(range(10)), "every seq answered: the aggregator never waits"
+    assert [d.seq for d in out if d.skipped] == list(range(9))
+    assert all(not d.faces for d in out if d.skipped) and all(d.live for d in out)
+    [newest] = [d for d in out if not d.skipped]
+    assert newest.seq == 9 and newest.faces and newest.thorough  # the camera's first processed frame
+    assert pending(client) == 0
+    assert skipped_count(worker, "stale") == 9 and skipped_count(worker, "max_age") == 0
+    assert worker.metrics.registry.get_sample_value("emostream_detector_frames_total", {"camera": CAM}) == 1
+
+
+def test_a_replay_backlog_is_never_skipped(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish(client, 10)
+    worker = make_worker()
+    drain(worker)
+    assert worker.stage.seen == list(range(10))  # type: ignore[attr-defined]
+    out = detections(client)
+    assert [d.seq for d in out] == list(range(10)) and not any(d.skipped or d.live for d in out)
+    assert [d.thorough for d in out] == [seq % 5 == 0 for seq in range(10)], "the embedded pipeline's rhythm"
+    assert skipped_count(worker, "stale") == 0
+
+
+def test_live_frames_past_the_max_age_are_skipped_even_the_newest(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish_live(client, range(3), age_s=5.0)
+    publish(client, 0, end=True)  # then the file played live ends
+    worker = make_worker(live_max_age_ms=1000)
+    drain(worker, rounds=3)
+    assert worker.stage.seen == []  # type: ignore[attr-defined]
+    out = detections(client)
+    assert [(d.seq, d.skipped, d.end_of_stream) for d in out] == [
+        (0, True, False), (1, True, False), (2, True, False), (0, False, True)
+    ]  # fmt: skip
+    assert skipped_count(worker, "stale") == 2 and skipped_count(worker, "max_age") == 1
+    assert pending(client) == 0
+
+
+def test_two_replicas_each_classify_the_newest_of_what_they_hold(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish_live(client, range(5))
+    first, second = make_worker("d1"), make_worker("d2")
+    first.discover()
+    second.discover()
+    client.xreadgroup(DETECTOR_GROUP, "d1", {frames_stream(CAM): ">"}, count=5)  # d1's batch, in hand
+    publish_live(client, range(5, 10))
+    assert second.read() == 5  # d2 takes what nobody holds: 5..9
+    assert first.recover() == 5  # d1 finishes its own: 0..4
+    assert second.stage.seen == [9] and first.stage.seen == [4]  # type: ignore[attr-defined]
+    out = detections(client)
+    assert sorted(d.seq for d in out) == list(range(10)), "each seq answered exactly once"
+    assert sorted(d.seq for d in out if not d.skipped) == [4, 9], "the stream's newest is never skipped"
+    assert pending(client) == 0
+
+
+def test_a_dead_replicas_live_entries_are_claimed_and_skipped_once_too_old(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    publish_live(client, range(2))
+    worker = make_worker("survivor", live_max_age_ms=50)
+    worker.discover()
+    client.xreadgroup(DETECTOR_GROUP, "dead", {frames_stream(CAM): ">"}, count=2)
+    claimed = 0
+
+    def claim() -> bool:
+        nonlocal claimed
+        claimed += worker.claim()
+        return claimed == 2
+
+    wait_for(claim, timeout=10)  # idle for claim_idle_ms (100 ms): older than 50 ms by then
+    assert worker.stage.seen == []  # type: ignore[attr-defined]
+    assert [d.skipped for d in detections(client)] == [True, True] and pending(client) == 0
+    assert skipped_count(worker, "max_age") == 2
+
+
+def test_a_live_frame_held_while_the_classifier_is_down_expires_for_a_newer_one(
+    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+) -> None:
+    worker = make_worker(live_max_age_ms=300)
+    worker.stage.classifier.down = True  # type: ignore[attr-defined]
+    publish_live(client, range(1))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    wait_for(lambda: [d.skipped for d in detections(client)] == [True], timeout=15)
+    assert not worker.health.checks["classifier"].ok and skipped_count(worker, "max_age") == 1
+    worker.stage.classifier.down = False  # type: ignore[attr-defined]
+    publish_live(client, range(1, 2))
+    wait_for(lambda: [d.skipped for d in detections(client)] == [True, False], timeout=15)
+    assert worker.stage.seen == [1] and pending(client) == 0  # type: ignore[attr-defined]
+    worker.stop.set()
+    thread.join(5)

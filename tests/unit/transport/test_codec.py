@@ -30,6 +30,7 @@ from emostream.transport.codec import (
     end_of_stream_frame,
     frame_from_proto,
     frame_to_proto,
+    skipped_detections,
 )
 from emostream.transport.dead_letter import DeadLetterReason
 from emostream.transport.keys import PAYLOAD_FIELD
@@ -122,3 +123,12 @@ def test_end_of_stream_is_forwarded_as_detections() -> None:
     assert frame.end_of_stream and not frame.image
     detections = end_of_stream_detections(frame, "3")
     assert detections.end_of_stream and detections.seq == 464 and detections.camera == "cam1"
+
+
+def test_a_skipped_live_frame_becomes_detections_without_faces() -> None:
+    frame = stream_pb2.Frame(schema_version=SCHEMA_VERSION, camera="cam1", seq=7, pts=0.25, wall_time=5.0,
+                             image=b"jpeg", width=1280, height=720, live=True)  # fmt: skip
+    detections = decode_detections(_as_redis(encode_entry(skipped_detections(frame))))
+    assert detections.skipped and detections.live and not detections.faces and not detections.end_of_stream
+    assert (detections.camera, detections.seq, detections.pts, detections.wall_time) == ("cam1", 7, 0.25, 5.0)
+    assert (detections.width, detections.height) == (1280, 720)
