@@ -23,8 +23,9 @@ import numpy as np
 from bench.common import SHARED_DATA
 from bench.table import Row
 from emostream.classifier.wire import crops_request
-from emostream.launcher import free_port, grpc_serving
 from emostream.protos.v1 import classifier_pb2_grpc
+from emostream.stack.config import free_port
+from emostream.stack.probes import grpc_serving
 
 CLIENTS = (1, 4, 16, 32, 64)
 TARGET_CLIENTS, TARGET_RATIO = 32, 3.0

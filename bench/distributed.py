@@ -1,6 +1,6 @@
 """End to end, distributed: capture-to-aggregator latency (``emostream_pipeline_latency_seconds``, p50/p99
 as Prometheus' ``histogram_quantile`` reads its buckets) with a live 720p30 source through the local stack
-(``emostream.launcher.Stack``: Redis, classifier, detector replicas, aggregator, capture in live mode, a file
+(``emostream.stack.Stack``: Redis, classifier, detector replicas, aggregator, capture in live mode, a file
 paced at its own fps), for 1/2/4 cameras and 1-2 detector replicas; frames captured, dropped by capture (by
 reason), skipped by the detectors (live: newest frame wins, by reason) and aggregated; peak RSS (``VmHWM``) per
 service.
@@ -98,7 +98,8 @@ def peak_rss_mb(pid: int | None) -> float | None:
 
 
 def measure(cameras: int, detectors: int, seconds: float) -> dict[str, object]:
-    from emostream.launcher import Stack, StackConfig
+    from emostream.stack.config import StackConfig
+    from emostream.stack.stack import Stack
 
     clip = make_clip(seconds + 30)  # longer than the run: a file source ends, a camera does not
     more = {f"cam{i}": str(clip) for i in range(1, cameras)}

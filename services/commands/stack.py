@@ -46,7 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_up(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from emostream.launcher import ORDER, Ports, Stack, StackConfig, StackError, read_state
+    from emostream.stack.config import ORDER, Ports, StackConfig
+    from emostream.stack.errors import StackError
+    from emostream.stack.stack import Stack
+    from emostream.stack.state import read_state
 
     if read_state(args.root).get("services"):
         return fail(f"{args.root}/stack.json lists a running stack: `emostream stack down` first")
@@ -67,7 +70,7 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_down(args: argparse.Namespace) -> int:
-    from emostream.launcher import stop_recorded
+    from emostream.stack.state import stop_recorded
 
     stopped = stop_recorded(args.root)
     print(f"stopped: {', '.join(stopped) or 'nothing (no stack recorded)'}")
@@ -80,7 +83,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _print_status(root: Path) -> bool:
     """One line per recorded service; True if every one runs."""
-    from emostream.launcher import recorded_status
+    from emostream.stack.state import recorded_status
 
     status = recorded_status(root)
     if not status:

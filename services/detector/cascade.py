@@ -15,17 +15,21 @@
   at once when a followed face is lost.
 
 The caller chooses the rhythm (``thorough`` every N frames, always for photos). The object
-remembers the previous call's faces: use one instance per video stream, and ``reset()`` at a cut.
+remembers the previous call's faces (its :class:`FollowState`): use one instance per video stream, and
+``reset()`` at a cut. ``fork()`` gives another stream its own instance on the same ONNX sessions (the models
+are loaded once), and ``warm_up()`` runs every session once without touching any stream's state.
 
 Example::
 
     detector = CascadeDetector()
     for seq, frame in enumerate(frames):
         faces = detector.detect(frame, thorough=seq % 5 == 0)
+    other_camera = detector.fork()  # same models, its own follow state
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -56,6 +60,16 @@ class CascadeConfig:
     intra_op_threads: int = 1
 
 
+@dataclass
+class FollowState:
+    """What a :class:`CascadeDetector` remembers of one stream: the previous call's faces, the frame shape
+    they belong to, and the fast frames since the last full-range pass."""
+
+    previous: list[FaceDetection] = field(default_factory=list)
+    shape: tuple[int, ...] = ()
+    since_full: int = 0
+
+
 class CascadeDetector:
     """Thorough CenterFace pass on demand, fast BlazeFace pass otherwise. Implements ``FaceDetector``."""
 
@@ -65,19 +79,34 @@ class CascadeDetector:
         self.fast = BlazeFaceDetector(replace(cfg.fast, intra_op_threads=threads))
         self.thorough = CenterFaceDetector(replace(cfg.thorough, intra_op_threads=threads))
         self.follow = BlazeFaceDetector(replace(cfg.follow, intra_op_threads=threads)) if cfg.follow else None
-        self._previous: list[FaceDetection] = []
-        self._shape: tuple[int, ...] = ()
-        self._since_full = 0
+        self.state = FollowState()
+
+    def fork(self) -> CascadeDetector:
+        """A detector for another stream: the same ONNX sessions (not loaded again), a fresh follow state.
+        Forks share the sessions' scratch buffers, so use them from one thread (one replica) only."""
+        other = copy.copy(self)
+        other.state = FollowState()
+        return other
 
     def reset(self) -> None:
         """Forget the previous faces (a new stream or a scene cut)."""
-        self._previous = []
-        self._since_full = 0
+        self.state.previous = []
+        self.state.since_full = 0
+
+    def warm_up(self, image_bgr: np.ndarray) -> None:
+        """Run each session once on ``image_bgr`` (a blank frame will do), so that the first real frames do not
+        pay ONNX Runtime's first-run costs; the follow state is left as it was."""
+        self.thorough.detect(image_bgr, thorough=True)
+        self.fast.detect(image_bgr, thorough=False)
+        if self.follow is not None:
+            height, width = image_bgr.shape[:2]
+            side = max(self.config.roi_min_side, self.config.roi_scale * self.config.follow_below * max(height, width))
+            self.follow.detect_regions(image_bgr, [around(width / 2, height / 2, side)])
 
     def detect(self, image_bgr: np.ndarray, thorough: bool = True) -> list[FaceDetection]:
         """Faces in a BGR frame, best score first; see the module docstring for the two passes."""
-        if image_bgr.shape != self._shape:
-            self._shape = image_bgr.shape
+        if image_bgr.shape != self.state.shape:
+            self.state.shape = image_bgr.shape
             self.reset()
         if thorough:
             faces = self.thorough.detect(image_bgr, thorough=True)
@@ -85,19 +114,19 @@ class CascadeDetector:
                 faces = self._refine(image_bgr, faces)
         else:
             faces = self._fast(image_bgr)
-        self._previous = faces
+        self.state.previous = faces
         return faces
 
     def _fast(self, image_bgr: np.ndarray) -> list[FaceDetection]:
         followed = self._follow_only(image_bgr)
         if followed is not None:
-            self._since_full += 1
+            self.state.since_full += 1
             return followed
-        self._since_full = 0
+        self.state.since_full = 0
         cfg = self.config
         faces = self.fast.detect(image_bgr, thorough=False)
         long_side = max(image_bgr.shape[:2])
-        small = [f for f in self._previous if f.box.width < cfg.follow_below * long_side][: cfg.max_follow]
+        small = [f for f in self.state.previous if f.box.width < cfg.follow_below * long_side][: cfg.max_follow]
         if self.follow is None or not small:
             return faces
         regions = [around(*f.box.centre, max(cfg.roi_min_side, cfg.roi_scale * f.box.width)) for f in small]
@@ -107,13 +136,13 @@ class CascadeDetector:
     def _follow_only(self, image_bgr: np.ndarray) -> list[FaceDetection] | None:
         """Every previous face re-found around itself, or None when the full-range pass must run."""
         cfg = self.config
-        previous = self._previous
+        previous = self.state.previous
         if (
             self.follow is None
             or cfg.full_every <= 0
             or not previous
             or len(previous) > cfg.track_max_faces
-            or self._since_full + 1 >= cfg.full_every
+            or self.state.since_full + 1 >= cfg.full_every
         ):
             return None
         regions = [around(*f.box.centre, max(cfg.roi_min_side, cfg.roi_scale * f.box.width)) for f in previous]

@@ -91,9 +91,15 @@ class LiveRhythm:
     def thorough(self, camera: str, seq: int, every: int, behind: bool) -> bool:
         block = seq // every
         last = self._last_block.get(camera)
+        if last is not None and block < last - 1:  # seq went back: the source restarted without an end-of-stream
+            last = None
         if last is not None and block <= last:
             return False
         if behind and last is not None and block < last + 2:
             return False
         self._last_block[camera] = block
         return True
+
+    def forget(self, camera: str) -> None:
+        """The camera's stream ended: its next frame is a first one again."""
+        self._last_block.pop(camera, None)

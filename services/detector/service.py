@@ -3,6 +3,10 @@
 
 Health (``/healthz`` on the metrics port) fails while Redis is unreachable or the classifier does not
 answer SERVING (its standard gRPC health check, probed every few seconds and on every failed call).
+
+Start-up warms every replica's detector up on a blank frame (:meth:`DetectorWorker.warm_up`) before the
+endpoint opens and before anything is consumed: whoever waits for ``/healthz`` (``make up``, compose,
+Kubernetes) sends the first frames to a warm detector, which does not pay ONNX Runtime's first-run costs.
 """
 
 from __future__ import annotations
@@ -56,11 +60,10 @@ class DetectorService:
         return name if self.settings.replicas == 1 else f"{name}-{index}"
 
     def start(self) -> None:
+        """Build and warm up the workers, then open ``/healthz`` + ``/metrics`` and start consuming."""
         settings = self.settings
         self.health.set("classifier", False, "not checked yet")
         self.health.set("redis", False, "not checked yet")
-        if settings.metrics_port is not None:
-            self.http = serve_http(settings.metrics_port, settings.host, self.metrics.registry, self.health)
         classifier = TimedClassifier(self.classifier, self.metrics)
         for index in range(settings.replicas):
             stage = build_stage(settings.pipeline(), classifier=classifier)
@@ -69,6 +72,10 @@ class DetectorService:
             thread = threading.Thread(target=worker.run, name=f"detector-{index}", daemon=True)
             self.workers.append(worker)
             self.threads.append(thread)
+        for worker in self.workers:
+            worker.warm_up()
+        if settings.metrics_port is not None:
+            self.http = serve_http(settings.metrics_port, settings.host, self.metrics.registry, self.health)
         self.probe()
         for thread in self.threads:
             thread.start()

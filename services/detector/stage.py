@@ -2,6 +2,10 @@
 
 Written once: the embedded pipeline calls it in-process, the detector service feeds it from Redis
 Streams and hands it a gRPC classifier client. Both classifiers satisfy ``EmotionClassifier``.
+
+A stage serves one stream (its detector may follow the faces of the previous frame): ``fork()`` makes the
+stage of another stream on the same models, and ``warm_up()`` pays the models' first-run costs on a blank
+frame before any real one.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import numpy as np
 from emostream.classifier.engine import EmotionClassifier
 from emostream.core.types import AlignedFace, ClassifiedFace, Frame, FrameDetections
 from emostream.detector.align import FaceAligner
-from emostream.detector.base import FaceDetector
+from emostream.detector.base import FaceDetector, for_stream, warm_up
+
+WARM_UP_FRAME_HW = (720, 1280)  # a blank 1280x720 frame: the live benchmark's size
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,16 @@ class DetectorStage:
         self.classifier = classifier
         self.aligner = aligner or FaceAligner()
         self.config = config or DetectorStageConfig()
+
+    def fork(self) -> DetectorStage:
+        """The stage of another stream: the same models, classifier and aligner, the detector's own
+        per-stream state (see :func:`emostream.detector.base.for_stream`)."""
+        return DetectorStage(for_stream(self.detector), self.classifier, self.aligner, self.config)
+
+    def warm_up(self, frame_hw: tuple[int, int] = WARM_UP_FRAME_HW) -> None:
+        """Run the detector (thorough and fast passes, every model) on a blank frame of ``frame_hw``, on a fork,
+        so that no stream's state is touched. A blank frame has no face: the classifier is not called."""
+        warm_up(for_stream(self.detector), np.zeros((*frame_hw, 3), np.uint8))
 
     def faces(self, image_bgr: np.ndarray, thorough: bool = True) -> list[AlignedFace]:
         detections = self.detector.detect(image_bgr, thorough=thorough)[: self.config.max_faces]

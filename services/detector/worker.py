@@ -9,6 +9,9 @@ Live frames (``Frame.live``): newest frame wins (:mod:`emostream.detector.freshn
 entry, the worker takes the rest of that stream's backlog at once; every live entry but the newest, and any
 older than ``live_max_age_ms``, is answered with a skipped Detections entry and acknowledged in one
 transaction, so that the aggregator moves on at once. Replay frames are never skipped.
+
+Each camera's frames go through its own fork of the replica's stage (:mod:`emostream.detector.cameras`).
+Before its first read the worker warms its detector up on a blank frame (:meth:`DetectorStage.warm_up`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from emostream.classifier.client import ClassifierRpcError
 from emostream.classifier.engine import EmotionClassifier, ModelInfo
 from emostream.core.health import Health
 from emostream.core.types import FrameDetections
-from emostream.detector.freshness import LiveRhythm, Pending, SkipReason, plan_batch, too_old
+from emostream.detector.cameras import CameraStates
+from emostream.detector.freshness import Pending, SkipReason, plan_batch, too_old
 from emostream.detector.metrics import DetectorMetrics
 from emostream.detector.settings import DetectorSettings
 from emostream.detector.stage import DetectorStage
@@ -90,7 +94,8 @@ class TimedClassifier:
 
 
 class DetectorWorker:
-    """Reads, processes and acknowledges frames until ``stop`` is set. Run :meth:`run` in a thread."""
+    """Reads, processes and acknowledges frames until ``stop`` is set. Run :meth:`run` in a thread.
+    ``stage`` is the replica's: each camera gets a fork of it (its models, the camera's own state)."""
 
     def __init__(
         self,
@@ -108,13 +113,24 @@ class DetectorWorker:
         self._next_discover = 0.0
         self._next_claim = 0.0
         self._recover = True  # first (and after an outage) finish this consumer's own pending entries
-        self._rhythm = LiveRhythm()
+        self.cameras = CameraStates(stage)
+        self.warm = False
         self.processed = 0
         self.skipped = 0
 
     # --- the loop ------------------------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Run the detector once on a blank frame (no camera's state touched); done once, before the first read."""
+        if self.warm:
+            return
+        started = time.perf_counter()
+        self.stage.warm_up()
+        self.warm = True
+        log.info("event=warmed_up consumer=%s seconds=%.3f", self.consumer, time.perf_counter() - started)
+
     def run(self) -> None:
+        self.warm_up()
         backoff = Backoff(initial=0.1, maximum=5.0)
         log.info("event=worker_started consumer=%s", self.consumer)
         while not self.stop.is_set():
@@ -323,19 +339,18 @@ class DetectorWorker:
             return None
         if message.end_of_stream:
             log.info("event=end_of_stream camera=%s seq=%d", message.camera, message.seq)
+            self.cameras.end(message.camera)
             return end_of_stream_detections(message, info.version)
         data = claim_check.fetch(self.client, message)
         if data is None:
             raise PayloadError(DeadLetterReason.IMAGE_EXPIRED, f"image {message.image_key} expired before use")
         frame = frame_from_proto(message, decode_frame_image(message, data, self.settings.max_image_pixels))
-        every = self.stage.rhythm(frame.image.shape[:2])
-        if message.live:
-            thorough = self._rhythm.thorough(message.camera, message.seq, every, behind)
-        else:
-            thorough = frame.meta.seq % every == 0  # replay: the embedded pipeline's rhythm, the same result
+        stage = self.cameras.stage(message.camera)
+        thorough = self.cameras.thorough(message, frame.image.shape[:2], behind)
         started = time.perf_counter()
+        faces = stage.detect(frame, thorough)  # once: a classifier retry must not advance the camera's state
         detections: FrameDetections | None = self._with_classifier(
-            stream, entry_id, lambda: self.stage.process(frame, thorough), message
+            stream, entry_id, lambda: FrameDetections(frame.meta, stage.classify(faces)), message
         )
         if detections is None:
             return None

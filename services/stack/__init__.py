@@ -9,6 +9,4 @@ tests): one module per job.
 - :mod:`~emostream.stack.processes`: spawning a process, telling it from a recycled pid, stopping it;
 - :mod:`~emostream.stack.state`: the pids recorded in ``stack.json``, their status, stopping exactly them;
 - :mod:`~emostream.stack.stack`: :class:`~emostream.stack.stack.Stack`, which starts, restarts and stops them.
-
-:mod:`emostream.launcher` re-exports the public names for the code that imports them from there.
 """

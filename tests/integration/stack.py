@@ -1,4 +1,4 @@
-"""A real local stack (``emostream.launcher``) on free ports chosen at run time, torn down by pid.
+"""A real local stack (``emostream.stack``) on free ports chosen at run time, torn down by pid.
 
 Import the fixture into a test module::
 
@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from emostream.launcher import Stack, StackConfig, redis_executable
+from emostream.stack.config import StackConfig
+from emostream.stack.redis_server import redis_executable
+from emostream.stack.stack import Stack
 from emostream.transport.connection import connect
 
 MakeStack = Callable[..., Stack]

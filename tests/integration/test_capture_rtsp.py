@@ -15,8 +15,8 @@ import pytest
 import redis
 
 from emostream.aggregator.client import TimelineClient
-from emostream.launcher import http_status
 from emostream.protos.v1 import stream_pb2
+from emostream.stack.probes import http_status
 from emostream.transport.codec import ImageEncoding, decode_detections, decode_frame
 from emostream.transport.keys import detections_stream, frames_stream
 from tests.integration.stack import MakeStack, client_of, make_stack, metric_value, scrape, wait_for

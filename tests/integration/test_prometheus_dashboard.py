@@ -1,7 +1,7 @@
 """A real Prometheus scrapes the real services while a live camera plays: every query of the Grafana dashboard
 and every alert rule's expression returns data.
 
-The stack (``emostream.launcher``: Redis, classifier, detector, aggregator, capture, Prometheus with
+The stack (``emostream.stack``: Redis, classifier, detector, aggregator, capture, Prometheus with
 ``deploy/prometheus/alerts.yml``) runs on free loopback ports, scraped every second. The camera is an HTTP MJPEG
 server in this process that loops ``examples/astronaut.mp4`` with a few seconds of empty frames between loops,
 so that tracks end and their durations are observed. One poison entry in the frames stream makes a dead letter.
@@ -28,7 +28,9 @@ import cv2
 import numpy as np
 import pytest
 
-from emostream.launcher import Stack, StackConfig, redis_executable
+from emostream.stack.config import StackConfig
+from emostream.stack.redis_server import redis_executable
+from emostream.stack.stack import Stack
 from emostream.transport.keys import PAYLOAD_FIELD, frames_stream
 from tests.integration.stack import client_of, wait_for
 from tests.integration.test_deploy_config import alert_rules, dashboard_queries, substitute, without_threshold

@@ -2,7 +2,7 @@
 aggregator as processes on free loopback ports) gives the same tracks and segments as embedded
 ``emostream replay`` on the same file: same model, same seqs.
 
-The stack comes from ``tests.integration.stack.make_stack`` (``emostream.launcher``, what ``make up`` runs); the
+The stack comes from ``tests.integration.stack.make_stack`` (``emostream.stack``, what ``make up`` runs); the
 videos are read in place.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from emostream.launcher import Stack
+from emostream.stack.stack import Stack
 from tests.integration.conftest import REPO, RunCli
 from tests.integration.stack import MakeStack, make_stack
 

@@ -16,8 +16,9 @@ from emostream.capture.publisher import FramePublisher, PublishOptions, publish_
 from emostream.capture.video_file import VideoFileReader
 from emostream.components import PipelineSettings, build_stage
 from emostream.core.types import Frame
-from emostream.launcher import Stack, http_status
 from emostream.protos.v1 import stream_pb2
+from emostream.stack.probes import http_status
+from emostream.stack.stack import Stack
 from emostream.transport.backpressure import Backpressure, ensure_group
 from emostream.transport.codec import (
     ImageEncoding,

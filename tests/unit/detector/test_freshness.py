@@ -61,3 +61,10 @@ def test_live_rhythm_yields_to_latency_while_behind_for_at_most_one_more_block()
     assert not rhythm.thorough("cam", 9, 5, behind=True)
     assert rhythm.thorough("cam", 10, 5, behind=True)  # two blocks on: thorough all the same
     assert rhythm.thorough("cam", 15, 5, behind=False)
+
+
+def test_live_rhythm_starts_over_when_a_source_restarts_its_seqs_without_an_end_of_stream() -> None:
+    rhythm = LiveRhythm()
+    assert rhythm.thorough("cam", 1000, 5, behind=False)
+    assert rhythm.thorough("cam", 0, 5, behind=False), "seq 0 after 1000: a restarted source, thorough at once"
+    assert not rhythm.thorough("cam", 1, 5, behind=False)

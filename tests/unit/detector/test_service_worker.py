@@ -5,97 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 
 import fakeredis
-import grpc
 import numpy as np
 import pytest
-from prometheus_client import CollectorRegistry
 
 from emostream.capture.publisher import FramePublisher, PublishOptions
-from emostream.classifier.client import ClassifierRpcError
-from emostream.classifier.engine import ModelInfo
-from emostream.core.health import Health
-from emostream.core.labels import EMOTIONS
-from emostream.core.types import AlignedFace, ClassifiedFace, Frame, FrameDetections, FrameMeta
-from emostream.detector.metrics import DetectorMetrics
-from emostream.detector.settings import DetectorSettings
+from emostream.core.types import AlignedFace, Frame, FrameMeta
 from emostream.detector.worker import DetectorWorker
 from emostream.protos.v1 import stream_pb2
 from emostream.transport.backpressure import Backpressure
 from emostream.transport.codec import ImageEncoding, decode_detections, decode_frame, encode_entry, end_of_stream_frame
 from emostream.transport.keys import DEAD_LETTER_STREAM, DETECTOR_GROUP, detections_stream, frames_stream
 
-from .conftest import face_at
+from .conftest import MakeWorker, wait_for
 
 CAM = "cam1"
-INFO = ModelInfo("fake", "7", EMOTIONS, 48, 1.0, ("CPUExecutionProvider",))
-
-
-class FakeClassifier:
-    def __init__(self) -> None:
-        self.down = False
-        self.calls = 0
-
-    @property
-    def info(self) -> ModelInfo:
-        if self.down:
-            raise ClassifierRpcError("fake:1", "ModelInfo", grpc.StatusCode.UNAVAILABLE, "connection refused")
-        return INFO
-
-    def classify(self, crops: np.ndarray) -> np.ndarray:
-        if self.down:
-            raise ClassifierRpcError("fake:1", "Classify", grpc.StatusCode.UNAVAILABLE, "connection refused")
-        self.calls += 1
-        return np.tile(np.eye(7, dtype=np.float32)[3], (len(crops), 1))
-
-
-class FakeStage:
-    """One face per frame, classified by the fake classifier; thorough every 5th frame."""
-
-    def __init__(self) -> None:
-        self.classifier = FakeClassifier()
-        self.seen: list[int] = []
-
-    def rhythm(self, frame_hw: tuple[int, ...]) -> int:
-        return 5
-
-    def process(self, frame: Frame, thorough: bool | None = None) -> FrameDetections:
-        probabilities = self.classifier.classify(np.zeros((1, 48, 48), np.uint8))[0]
-        self.seen.append(frame.meta.seq)
-        face = AlignedFace(face_at(), np.zeros((48, 48), np.uint8))
-        return FrameDetections(frame.meta, (ClassifiedFace(face, probabilities),))
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
-@pytest.fixture
-def client() -> fakeredis.FakeRedis:
-    return fakeredis.FakeRedis()
-
-
-@pytest.fixture
-def make_worker(client: fakeredis.FakeRedis) -> Iterator[Callable[..., DetectorWorker]]:
-    stops: list[threading.Event] = []
-
-    def make(consumer: str = "d1", **settings: object) -> DetectorWorker:
-        config = DetectorSettings(metrics_port=None, block_ms=20, claim_idle_ms=100, claim_interval_s=0.05,
-                                  discover_interval_s=0.05, **settings)  # fmt: skip
-        stop = threading.Event()
-        stops.append(stop)
-        stage = FakeStage()
-        return DetectorWorker(client, consumer, stage, config, DetectorMetrics(CollectorRegistry()), Health(),
-                              stop)  # type: ignore[arg-type]  # fmt: skip
-
-    yield make
-    for stop in stops:
-        stop.set()
 
 
 def publish(client: fakeredis.FakeRedis, count: int, end: bool = False, inline_max_bytes: int = 1 << 20) -> None:
@@ -123,7 +48,7 @@ def pending(client: fakeredis.FakeRedis) -> int:
 
 
 def test_every_frame_becomes_detections_and_is_acknowledged(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish(client, 6, end=True, inline_max_bytes=0)  # every image by claim check
     worker = make_worker()
@@ -150,7 +75,7 @@ def test_every_frame_becomes_detections_and_is_acknowledged(
     ],
 )  # fmt: skip
 def test_poison_entries_go_to_the_dead_letter_stream_and_are_acknowledged(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker], fields: dict[str, bytes], reason: str
+    client: fakeredis.FakeRedis, make_worker: MakeWorker, fields: dict[str, bytes], reason: str
 ) -> None:
     publish(client, 1)
     client.xadd(frames_stream(CAM), fields)
@@ -166,7 +91,7 @@ def test_poison_entries_go_to_the_dead_letter_stream_and_are_acknowledged(
 
 
 def test_classifier_down_keeps_the_entry_pending_until_it_is_back(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     worker = make_worker()
     worker.stage.classifier.down = True  # type: ignore[attr-defined]
@@ -183,7 +108,7 @@ def test_classifier_down_keeps_the_entry_pending_until_it_is_back(
 
 
 def test_a_dead_consumers_pending_entries_are_claimed(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish(client, 3)
     worker = make_worker("survivor")
@@ -204,7 +129,7 @@ def test_a_dead_consumers_pending_entries_are_claimed(
 
 
 def test_end_of_stream_alone_is_forwarded(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     client.xadd(frames_stream(CAM), encode_entry(end_of_stream_frame(CAM, 0, 0.0, 1.0)))
     worker = make_worker()
@@ -214,7 +139,7 @@ def test_end_of_stream_alone_is_forwarded(
 
 
 def test_a_restarted_consumer_first_finishes_its_own_pending_entries(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish(client, 3)
     worker = make_worker("d1")
@@ -226,19 +151,19 @@ def test_a_restarted_consumer_first_finishes_its_own_pending_entries(
 
 
 def test_an_entry_the_stage_fails_on_is_dead_lettered_not_fatal(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish(client, 2)
     worker = make_worker()
     stage = worker.stage
-    original = stage.process
+    original = stage.detect
 
-    def fail_on_first(frame: Frame, thorough: bool | None = None) -> FrameDetections:
+    def fail_on_first(frame: Frame, thorough: bool | None = None) -> list[AlignedFace]:
         if frame.meta.seq == 0:
             raise ValueError("a bug")
         return original(frame, thorough)
 
-    stage.process = fail_on_first  # type: ignore[method-assign]
+    stage.detect = fail_on_first  # type: ignore[method-assign]
     drain(worker, rounds=4)
     [(_, letter)] = client.xrange(DEAD_LETTER_STREAM)
     assert letter[b"reason"] == b"processing_failed" and b"a bug" in letter[b"detail"]
@@ -262,7 +187,7 @@ def skipped_count(worker: DetectorWorker, reason: str) -> float | None:
 
 
 def test_a_live_backlog_is_answered_by_its_newest_frame_and_the_rest_skipped(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish_live(client, range(10))
     worker = make_worker()
@@ -283,7 +208,7 @@ def test_a_live_backlog_is_answered_by_its_newest_frame_and_the_rest_skipped(
 
 
 def test_a_replay_backlog_is_never_skipped(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish(client, 10)
     worker = make_worker()
@@ -296,7 +221,7 @@ def test_a_replay_backlog_is_never_skipped(
 
 
 def test_live_frames_past_the_max_age_are_skipped_even_the_newest(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish_live(client, range(3), age_s=5.0)
     publish(client, 0, end=True)  # then the file played live ends
@@ -312,7 +237,7 @@ def test_live_frames_past_the_max_age_are_skipped_even_the_newest(
 
 
 def test_two_replicas_each_classify_the_newest_of_what_they_hold(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish_live(client, range(5))
     first, second = make_worker("d1"), make_worker("d2")
@@ -330,7 +255,7 @@ def test_two_replicas_each_classify_the_newest_of_what_they_hold(
 
 
 def test_a_dead_replicas_live_entries_are_claimed_and_skipped_once_too_old(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     publish_live(client, range(2))
     worker = make_worker("survivor", live_max_age_ms=50)
@@ -350,7 +275,7 @@ def test_a_dead_replicas_live_entries_are_claimed_and_skipped_once_too_old(
 
 
 def test_a_live_frame_held_while_the_classifier_is_down_expires_for_a_newer_one(
-    client: fakeredis.FakeRedis, make_worker: Callable[..., DetectorWorker]
+    client: fakeredis.FakeRedis, make_worker: MakeWorker
 ) -> None:
     worker = make_worker(live_max_age_ms=300)
     worker.stage.classifier.down = True  # type: ignore[attr-defined]
