@@ -6,7 +6,7 @@ command prints ("N frames, ..., X fps (Y x real time)"). For fer: the whole subp
 call (default detector and model, annotated video on, per-frame JPEGs off; ``bench/side/fer_video.py``).
 Accuracy: happy vs not happy on the labelled stretches of ``tests/data/fer_woman2_labels.json``.
 
-    python -m bench.end_to_end [--runs 3] [--fer-runs 1]
+    python -m bench.end_to_end [--runs 5] [--fer-runs 1]
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def share(right: int, seen: int) -> str:
 
 
 def rows(quick: bool, runs: int | None = None, fer_runs: int | None = None) -> list[Row]:
-    runs, fer_runs = runs or (1 if quick else 3), fer_runs or 1
+    runs, fer_runs = runs or (1 if quick else 5), fer_runs or 1
     fer_max = 10 if quick else None
     out_rows: list[Row] = []
     command = f"python -m bench.end_to_end --runs {runs} --fer-runs {fer_runs}"
@@ -193,7 +193,7 @@ def rows(quick: bool, runs: int | None = None, fer_runs: int | None = None) -> l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--fer-runs", type=int, default=1)
     args = parser.parse_args()
     for row in rows(False, args.runs, args.fer_runs):

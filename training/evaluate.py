@@ -169,6 +169,7 @@ def run_section(
         "epochs_in_history": len(history.get("epoch", [])),
         "best_dev_epoch": None if best is None else best + 1,
         "best_dev_acc": None if best is None else round(history["val_acc"][best], 4),
+        "last_dev_acc": round(history["val_acc"][-1], 4) if history.get("val_acc") else None,
         "time": training_time(args.run_dir / "timing.jsonl"),
         "machine": args.train_machine,
     }

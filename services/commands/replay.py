@@ -6,6 +6,8 @@ In-process by default; with ``--remote`` through a running stack (``make up``), 
 from __future__ import annotations
 
 import argparse
+import importlib
+import threading
 from pathlib import Path
 
 from tqdm import tqdm
@@ -45,6 +47,13 @@ def run_remote(args: argparse.Namespace) -> int:
     return 0
 
 
+def preload_plotting() -> threading.Thread:
+    """Import the plot module (and matplotlib) in a background thread; ``write_outputs`` then finds it loaded."""
+    thread = threading.Thread(target=importlib.import_module, args=("emostream.outputs.plot",), daemon=True)
+    thread.start()
+    return thread
+
+
 def run(args: argparse.Namespace) -> int:
     if args.remote:
         return run_remote(args)
@@ -55,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(error))
     pipeline = EmbeddedPipeline(stage, offline=True)
     info = reader.info
+    preload_plotting()  # matplotlib (~0.3 s) imports while the pipeline runs, not after it
     with reader, tqdm(total=info.frame_count or None, unit="frame", disable=args.quiet, desc=args.video.name) as bar:
 
         def progress(frame: Frame, stats: RunStats) -> None:

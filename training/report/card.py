@@ -95,6 +95,18 @@ def _per_class_table(report: dict[str, Any]) -> list[str]:
     return _table(["class", "PublicTest images", "precision", "recall", "F1", "F1 (flip TTA)"], rows)
 
 
+def _last_epoch(run: dict[str, Any]) -> str:
+    last = run.get("last_dev_acc")
+    return "" if last is None else f", {pct(last)} at the last epoch"
+
+
+def _exported_note(checkpoint: dict[str, Any]) -> str:
+    exported = checkpoint.get("is_exported_checkpoint")
+    if exported is None:
+        return ""
+    return " (checked: the ONNX metadata names its sha256)" if exported else " (**not** the checkpoint inspected here)"
+
+
 def _comparison(report: dict[str, Any]) -> list[str]:
     arch, public = report["architecture"], report["publictest"]
     rows = [
@@ -237,7 +249,8 @@ def render_card(report: dict[str, Any], links: str) -> str:
         "",
         f"- Command: `{run['command']}`",
         f"- {run['epochs_in_history']} epochs in history.csv; best dev accuracy {pct(run['best_dev_acc'])} at epoch "
-        f"{run['best_dev_epoch']} (the checkpoint kept as best.keras).",
+        f"{run['best_dev_epoch']}{_last_epoch(run)}; the card's model was exported from "
+        f"`{report['checkpoint']['path']}`{_exported_note(report['checkpoint'])}.",
         f"- Time: {duration(time['seconds'])} over {time['epochs_timed']} timed epochs (sum of timing.jsonl), "
         f"Keras backend {', '.join(time['backends']) or 'unknown'}, on a {run['machine']}.",
         "",
