@@ -27,6 +27,7 @@ import numpy as np
 
 from emostream.aggregator.records import FrameRecord, Timeline
 from emostream.core.labels import EMOTIONS, UNKNOWN
+from emostream.core.prefetch import prefetch
 from emostream.outputs.palette import emotion_bgr, track_bgr
 
 DEFAULT_CODECS: tuple[str, ...] = ("mp4v", "avc1")
@@ -176,6 +177,6 @@ def annotate_video(
         size = (reader.info.width, reader.info.height)
         by_seq = timeline.frames_by_seq()
         with AnnotatedVideoWriter(path, rate, size, timeline.classes, codecs) as sink:
-            for frame in reader:
+            for frame in prefetch(reader):  # decoding in its own thread, ahead of drawing and encoding
                 sink.write(frame.image, by_seq.get(frame.meta.seq, ()))
         return sink.frames_written

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from emostream.pipeline import Prefetch
+from emostream.core.prefetch import Prefetch
 
 
 def _slow(count: int, gate: threading.Event | None = None) -> Iterator[int]:
