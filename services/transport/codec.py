@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import IntEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -183,8 +183,8 @@ def detections_to_proto(
     )
 
 
-def skipped_detections(frame: stream_pb2.Frame) -> stream_pb2.Detections:
-    """A live Frame the detector skipped unprocessed (a newer one was waiting): no faces, not observed."""
+def _detections_of(frame: stream_pb2.Frame, **fields: Any) -> stream_pb2.Detections:
+    """A Detections entry with ``frame``'s header (camera, seq, times, size) and ``fields``, no faces."""
     return stream_pb2.Detections(
         schema_version=SCHEMA_VERSION,
         camera=frame.camera,
@@ -193,21 +193,15 @@ def skipped_detections(frame: stream_pb2.Frame) -> stream_pb2.Detections:
         wall_time=frame.wall_time,
         width=frame.width,
         height=frame.height,
-        skipped=True,
-        live=frame.live,
+        **fields,
     )
+
+
+def skipped_detections(frame: stream_pb2.Frame) -> stream_pb2.Detections:
+    """A live Frame the detector skipped unprocessed (a newer one was waiting): no faces, not observed."""
+    return _detections_of(frame, skipped=True, live=frame.live)
 
 
 def end_of_stream_detections(frame: stream_pb2.Frame, model_version: str) -> stream_pb2.Detections:
     """The end-of-stream Frame, forwarded to the aggregator."""
-    return stream_pb2.Detections(
-        schema_version=SCHEMA_VERSION,
-        camera=frame.camera,
-        seq=frame.seq,
-        pts=frame.pts,
-        wall_time=frame.wall_time,
-        width=frame.width,
-        height=frame.height,
-        model_version=model_version,
-        end_of_stream=True,
-    )
+    return _detections_of(frame, model_version=model_version, end_of_stream=True)
