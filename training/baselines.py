@@ -3,7 +3,7 @@
     python -m training.baselines --run training/checkpoints/shallow_cnn --run training/checkpoints/mini_xception \\
         --data ../shared/data/fer2013/fer2013_train_val.npz --out build/baselines.json
 
-Each run folder's last epoch (``last.keras``, else the committed ``resume.npz``) is scored with Keras, no
+Each run folder's last epoch (the committed ``resume.npz``, else ``last.keras``) is scored with Keras, no
 TTA, on PublicTest; its parameters and FLOPs are counted the same way as for our model. The JSON list is what
 ``training.evaluate --baselines`` takes. A run that has not finished its schedule says so in its notes.
 """
@@ -25,11 +25,12 @@ from training.report.run_info import load_run_config, train_command
 
 
 def run_checkpoint(run_dir: Path) -> Path:
-    """The run's last epoch: ``last.keras`` where the run happened here, else the committed ``resume.npz``."""
-    for name in ("last.keras", "resume.npz"):
+    """The run's last epoch: the committed ``resume.npz`` (float32 weights; a clean checkout scores the same
+    network), else ``last.keras``."""
+    for name in ("resume.npz", "last.keras"):
         if (run_dir / name).is_file():
             return run_dir / name
-    raise FileNotFoundError(f"{run_dir}: no last.keras or resume.npz")
+    raise FileNotFoundError(f"{run_dir}: no resume.npz or last.keras")
 
 
 def baseline_row(run_dir: Path, data: Path) -> dict[str, Any]:
