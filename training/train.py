@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from training.augment import AugmentConfig, augment_batch, mixup
-from training.data import SPLIT_TRAIN, FerSplit, dev_split, load_fer2013, to_six_classes
+from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fer2013, to_six_classes
+from training.distill import Teacher, blend
 from training.resume_state import load_state, save_state
 
 RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
@@ -47,6 +48,8 @@ class TrainConfig:
     seed: int = 1234
     max_train_samples: int = 0
     precision: str = "float32"  # or mixed_bfloat16: ~1.2-1.3x faster on CPUs with AVX512_BF16
+    teacher: str = ""  # an exported ONNX model whose flip-averaged probabilities are blended into the targets
+    teacher_weight: float = 0.5
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -68,6 +71,7 @@ class FerSequence:
                 super().__init__(workers=1, use_multiprocessing=False)
                 self.images, self.targets, self.weights, self.config = images, targets, weights, config
                 self.epoch = epoch
+                self.teacher = Teacher(Path(config.teacher)) if config.teacher else None
                 self._order = self._shuffle()
 
             def _shuffle(self) -> np.ndarray:
@@ -83,6 +87,8 @@ class FerSequence:
                 targets = self.targets[pick]
                 if self.config.mixup_alpha > 0:
                     images, targets = mixup(images, targets, rng, self.config.mixup_alpha)
+                if self.teacher is not None:
+                    targets = blend(targets, self.teacher.probabilities(images), self.config.teacher_weight)
                 return images[..., None], targets, self.weights[pick]
 
             def on_epoch_end(self) -> None:
@@ -183,12 +189,10 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     else:
         model = build_model(config, steps)
         history_path.unlink(missing_ok=True)
-    config_path.write_text(
-        json.dumps(
-            asdict(config) | {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)},
-            indent=2,
-        )
-    )
+    extra = {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)}
+    if config.teacher:
+        extra["teacher_sha256"] = check_teacher(config, config_path if initial_epoch else None)
+    config_path.write_text(json.dumps(asdict(config) | extra, indent=2))
     if initial_epoch >= config.epochs:
         print("run already complete", flush=True)
         return last
@@ -212,6 +216,19 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
         verbose=2,
     )
     return last
+
+
+def check_teacher(config: TrainConfig, saved_config: Path | None) -> str:
+    """The teacher's sha256; on resume it must be the file the run started with (models/ may hold a newer one)."""
+    digest = file_sha256(Path(config.teacher))
+    if saved_config is not None:
+        started = json.loads(saved_config.read_text()).get("teacher_sha256")
+        if started and started != digest:
+            raise ValueError(
+                f"teacher {config.teacher} (sha256 {digest[:12]}) is not the one this run started with "
+                f"({started[:12]}): restore it, e.g. from the git history of {config.teacher}"
+            )
+    return digest
 
 
 def _epochs_done(history_path: Path) -> int:
@@ -250,11 +267,19 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool]:
     parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/emonet"))
     parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
-    for name in ("arch", "optimizer", "ferplus", "ferplus_mode", "precision"):
+    for name in ("arch", "optimizer", "ferplus", "ferplus_mode", "precision", "teacher"):
         parser.add_argument(f"--{name.replace('_', '-')}", default=getattr(defaults, name))
     for name in ("classes", "epochs", "batch_size", "warmup_epochs", "seed", "max_train_samples"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    for name in ("lr", "weight_decay", "label_smoothing", "class_weight_power", "mixup_alpha", "dev_fraction"):
+    for name in (
+        "lr",
+        "weight_decay",
+        "label_smoothing",
+        "class_weight_power",
+        "mixup_alpha",
+        "dev_fraction",
+        "teacher_weight",
+    ):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for the backend (0: all)")
     args = parser.parse_args(argv)

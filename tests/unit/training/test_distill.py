@@ -1,0 +1,52 @@
+"""Distillation targets: the teacher's flip-averaged probabilities, blended into the labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.distill import Teacher, blend
+
+SHIPPED = Path(__file__).resolve().parents[3] / "models" / "emonet.onnx"
+
+
+def test_blend_weights_labels_and_teacher_and_keeps_rows_summing_to_one() -> None:
+    labels = np.eye(7, dtype=np.float32)[[0, 3]]
+    teacher = np.full((2, 7), 1 / 7, dtype=np.float32)
+    mixed = blend(labels, teacher, 0.25)
+    np.testing.assert_allclose(mixed[0, 0], 0.75 + 0.25 / 7, rtol=1e-6)
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="differ in shape"):
+        blend(labels, teacher[:1], 0.5)
+
+
+def test_teacher_gives_the_same_probabilities_for_an_image_and_its_mirror() -> None:
+    pytest.importorskip("onnxruntime")
+    teacher = Teacher(SHIPPED, threads=1)
+    images = np.random.default_rng(0).random((4, 48, 48), dtype=np.float32)
+    probabilities = teacher.probabilities(images)
+    assert probabilities.shape == (4, 7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(teacher.probabilities(images[:, :, ::-1]), probabilities, atol=1e-6)
+
+
+def test_a_missing_teacher_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no teacher model"):
+        Teacher(tmp_path / "absent.onnx")
+
+
+def test_a_resumed_run_refuses_a_teacher_other_than_the_one_it_started_with(tmp_path: Path) -> None:
+    from training.train import TrainConfig, check_teacher
+
+    teacher = tmp_path / "teacher.onnx"
+    teacher.write_bytes(b"first")
+    config = TrainConfig(teacher=str(teacher))
+    saved = tmp_path / "config.json"
+    saved.write_text(json.dumps({"teacher_sha256": check_teacher(config, None)}))
+    assert check_teacher(config, saved)  # the same file: fine
+    teacher.write_bytes(b"a newer export")
+    with pytest.raises(ValueError, match="not the one this run started with"):
+        check_teacher(config, saved)
