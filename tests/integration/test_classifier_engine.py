@@ -64,3 +64,12 @@ def test_shipped_model_is_small_and_committed() -> None:
 
     assert DEFAULT_MODEL.parent.name == "models"
     assert DEFAULT_MODEL.stat().st_size <= 20 * 1024 * 1024
+
+
+def test_io_binding_gives_the_plain_runs_probabilities(engine: OnnxEmotionClassifier) -> None:
+    """IO binding is the CUDA path (on by default there); on the CPU it can be forced, and must agree."""
+    assert engine.io_binding_device is None  # CPU: the plain run by default
+    bound = OnnxEmotionClassifier(providers=("CPUExecutionProvider",), io_binding=True)
+    assert bound.io_binding_device == "cpu"
+    crops = np.random.default_rng(3).integers(0, 256, size=(5, 48, 48), dtype=np.uint8)
+    np.testing.assert_allclose(bound.classify(crops), engine.classify(crops), atol=1e-6)
