@@ -11,29 +11,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from bench.common import SHARED_DATA, median, write_result
+from bench.common import SHARED_DATA, write_result
 from bench.table import Row
+from training.report.speed import crops_per_second
 
 BATCHES = (1, 8, 64)
 TARGET_CROPS_PER_S_AT_64 = 2000.0
-
-
-def crops_per_second(run: Callable[[np.ndarray], object], crops: np.ndarray, batch: int, repeats: int) -> float:
-    x = crops[:batch]
-    for _ in range(3):
-        run(x)
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run(x)
-        timings.append(time.perf_counter() - started)
-    return batch / median(timings)
 
 
 def ours(model: Path, threads: int) -> Callable[[np.ndarray], object]:

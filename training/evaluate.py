@@ -54,6 +54,7 @@ from training.report.numbers import (
     untemper,
 )
 from training.report.run_info import load_baselines, load_run_config, train_command
+from training.report.speed import model_speeds
 from training.train import TrainConfig, prepare
 
 log = logging.getLogger("training.evaluate")
@@ -238,6 +239,9 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         "ferplus": ferplus_section(ferplus_path, val, probs) if config.classes == 7 else None,
         "export": json.loads(export_json.read_text()) if export_json.is_file() else None,
         "baselines": load_baselines(args.baselines),
+        "speed": model_speeds(
+            {"onnx": args.model, "onnx-int8": args.model.with_name(f"{args.model.stem}.int8.onnx")}, val.images
+        ),
         "figures": made,
         "notes": notes,
     }

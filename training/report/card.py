@@ -107,6 +107,16 @@ def _exported_note(checkpoint: dict[str, Any]) -> str:
     return " (checked: the ONNX metadata names its sha256)" if exported else " (**not** the checkpoint inspected here)"
 
 
+def _speed_lines(speed: dict[str, Any] | None) -> list[str]:
+    if not speed or not speed["crops_per_s"]:
+        return []
+    ratios, measured = speed["ratio_to_first"], speed["crops_per_s"]
+    rates = ", ".join(f"{name} {rate:,.0f} crops/s ({ratios[name]:.2f}x)" for name, rate in measured.items())
+    header = f"ONNX Runtime, CPU, {speed['cores']} cores, batch {speed['batch']}, median of {speed['repeats']} calls"
+    return [f"Speed through the runtime engine ({header}, one run): {rates}. `make bench` compares them with the "
+            "`fer` package.", ""]  # fmt: skip
+
+
 def _comparison(report: dict[str, Any]) -> list[str]:
     arch, public = report["architecture"], report["publictest"]
     rows = [
@@ -283,6 +293,7 @@ def render_card(report: dict[str, Any], links: str) -> str:
                   "against Keras on PublicTest):", "", *_export_table(report["export"]), ""]  # fmt: skip
     else:
         lines += ["No `.export.json` beside the model: not checked.", ""]
+    lines += _speed_lines(report.get("speed"))
     checkpoint = report["checkpoint"]
     if checkpoint["is_exported_checkpoint"] is False:
         lines += [f"Note: the figures use `{checkpoint['path']}`, which is **not** the checkpoint this ONNX was "

@@ -104,3 +104,13 @@ def test_train_command_lists_the_options_that_differ() -> None:
     assert command == (
         "python -m training.train --data d.npz --run-dir runs/x --arch emonet_small --epochs 1 --warmup-epochs 0"
     )
+
+
+def test_card_states_the_measured_int8_speed_up(fake_report: dict[str, Any]) -> None:
+    fake_report["speed"] = {
+        "batch": 64, "repeats": 30, "cores": 2,
+        "crops_per_s": {"onnx": 2400.0, "onnx-int8": 7800.0},
+        "ratio_to_first": {"onnx": 1.0, "onnx-int8": 3.25},
+    }  # fmt: skip
+    card = render_card(fake_report, "../reports/emonet")
+    assert "onnx-int8 7,800 crops/s (3.25x)" in card and "batch 64, median of 30 calls" in card
