@@ -48,6 +48,9 @@ class AggregatorSettings(GrpcServerSettings):
     block_ms: int = Field(default=200, ge=1, description="longest blocking read")
     reorder_window: int = Field(default=64, ge=0, description="out-of-order entries held while waiting for a gap")
     reorder_wait_s: float = Field(default=2.0, ge=0, description="longest wait for a missing seq before skipping it")
+    live_reorder_wait_s: float = Field(
+        default=0.05, ge=0, description="the same for a live camera (capture drops frames there; newest frame wins)"
+    )
 
     retention_seconds: float | None = Field(
         default=24 * 3600.0, gt=0, description="timeline keys expire this long after the last frame (None: never)"

@@ -35,9 +35,8 @@ log = logging.getLogger(__name__)
 Held = tuple[str, stream_pb2.Detections]  # (entry id, message)
 _REBUILD_PAGE = 1000
 # A live camera's missing seq (capture dropped it, newest frame wins; or another detector replica still has it) is
-# waited for this long at most: a later frame is worth more than an older one that may still come, and a hole must
-# not stall the camera for ``reorder_wait_s``. An older entry arriving after that is skipped as ``late``.
-LIVE_REORDER_WAIT_S = 0.05
+# waited for ``live_reorder_wait_s`` at most: a later frame is worth more than an older one that may still come, and
+# a hole must not stall the camera for ``reorder_wait_s``. An older entry arriving after that is skipped as ``late``.
 
 
 class LeaseLost(EmostreamError):
@@ -178,14 +177,17 @@ class CameraWorker:
             reason = SkipReason.AFTER_END
         elif aggregate.last_seq is not None and seq <= aggregate.last_seq:
             reason = SkipReason.DUPLICATE
-        elif reorder.push(seq, (entry_id, message), asyncio.get_running_loop().time(),
-                          min(LIVE_REORDER_WAIT_S, self.settings.reorder_wait_s) if message.live else None):
-            return  # fmt: skip
+        elif reorder.push(seq, (entry_id, message), asyncio.get_running_loop().time(), self._gap_wait(message)):
+            return
         else:
             reason = SkipReason.DUPLICATE if seq in reorder else SkipReason.LATE
         changes.acks.append(entry_id)
         tally.skipped[reason] += 1
         log.debug("event=skipped camera=%s seq=%d reason=%s", self.camera, seq, reason)
+
+    def _gap_wait(self, message: stream_pb2.Detections) -> float | None:
+        """How long a gap before a live entry is waited for (None: the buffer's ``reorder_wait_s``)."""
+        return min(self.settings.live_reorder_wait_s, self.settings.reorder_wait_s) if message.live else None
 
     def _release(
         self,
