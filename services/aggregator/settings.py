@@ -17,7 +17,7 @@ from pydantic_settings import SettingsConfigDict
 
 from emostream.aggregator.timeline import TimelineConfig
 from emostream.core.grpc_server import GrpcServerSettings
-from emostream.core.rpc import read_secret_file
+from emostream.core.rpc import secret_value
 from emostream.transport.connection import secrets_dir
 
 
@@ -79,8 +79,4 @@ class AggregatorSettings(GrpcServerSettings):
 
     def redis_secret(self) -> str | None:
         """The Redis password, or None."""
-        if self.redis_password is not None:
-            return self.redis_password.get_secret_value() or None
-        if self.redis_password_file is not None:
-            return read_secret_file(self.redis_password_file, "Redis password").decode().strip()
-        return None
+        return secret_value(self.redis_password, self.redis_password_file, "Redis password")

@@ -29,7 +29,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from emostream.core.errors import EmostreamError
-from emostream.core.rpc import BearerTokenInterceptor, read_secret_file, server_credentials
+from emostream.core.rpc import BearerTokenInterceptor, secret_value, server_credentials
 
 
 class ServeError(EmostreamError):
@@ -60,11 +60,7 @@ class GrpcServerSettings(BaseSettings):
 
     def bearer_token(self) -> str | None:
         """The token calls must carry, or None (no auth)."""
-        if self.token is not None:
-            return self.token.get_secret_value().strip() or None
-        if self.token_file is not None:
-            return read_secret_file(self.token_file, "token").decode().strip()
-        return None
+        return secret_value(self.token, self.token_file, "token")
 
 
 def create_server(settings: GrpcServerSettings, options: Sequence[tuple[str, Any]]) -> tuple[grpc.aio.Server, bool]:

@@ -34,6 +34,15 @@ def read_secret_file(path: Path, what: str) -> bytes:
     return data
 
 
+def secret_value(inline: Any, path: Path | None, what: str) -> str | None:
+    """A secret given inline (a pydantic ``SecretStr``) or in a file, stripped; None when neither (or empty inline)."""
+    if inline is not None:
+        return str(inline.get_secret_value()).strip() or None
+    if path is not None:
+        return read_secret_file(path, what).decode().strip()
+    return None
+
+
 def resolve_token(token_file: Path | None = None, env: str = TOKEN_ENV) -> str | None:
     """The bearer token from ``token_file`` if given, else from the environment variable ``env``, else None."""
     if token_file is not None:

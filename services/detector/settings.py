@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from emostream.components import DetectorName, PipelineSettings
 from emostream.core.images import MAX_PIXELS
-from emostream.core.rpc import read_secret_file
+from emostream.core.rpc import secret_value
 from emostream.transport.connection import DEFAULT_URL, secrets_dir
 
 
@@ -72,11 +72,7 @@ class DetectorSettings(BaseSettings):
         return PipelineSettings(detector=self.detector, thorough_every=self.thorough_every, threads=self.threads)
 
     def token(self) -> str | None:
-        if self.classifier_token is not None:
-            return self.classifier_token.get_secret_value().strip() or None
-        if self.classifier_token_file is not None:
-            return read_secret_file(self.classifier_token_file, "token").decode().strip()
-        return None
+        return secret_value(self.classifier_token, self.classifier_token_file, "token")
 
     def password(self) -> str | None:
         return self.redis_password.get_secret_value() if self.redis_password is not None else None
