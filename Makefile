@@ -10,6 +10,8 @@ RUN ?= training/checkpoints/emonet-v2
 # the committed weights of the run's last epoch: a clean checkout exports and evaluates the shipped model from it
 CHECKPOINT ?= $(RUN)/resume.npz
 BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
+# the label options (FER+ soft / majority labels, 6 classes): the shallow CNN's recipe with one change each
+OPTIONS ?= training/checkpoints/shallow_cnn $(addprefix training/checkpoints/options/shallow_cnn-,ferplus-soft ferplus-majority 6-classes)
 MODEL_NAME ?= emonet
 MODEL_VERSION ?= 2
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -87,8 +89,11 @@ export: setup  ## export CHECKPOINT (default RUN/resume.npz) to models/ (onnx, t
 eval: setup  ## evaluation report (reports/MODEL_NAME/) and model card (models/MODEL_NAME.md), baselines scored too
 	$(BIN)/python -m training.baselines $(addprefix --run ,$(BASELINES)) --data $(FER_DATA) \
 		--out reports/$(MODEL_NAME)/baselines.json
+	$(BIN)/python -m training.options $(addprefix --run ,$(OPTIONS)) --data $(FER_DATA) \
+		--out reports/$(MODEL_NAME)/options.json
 	$(BIN)/python -m training.evaluate --run-dir $(RUN) --model models/$(MODEL_NAME).onnx --data $(FER_DATA) \
-		--checkpoint $(CHECKPOINT) --baselines reports/$(MODEL_NAME)/baselines.json
+		--checkpoint $(CHECKPOINT) --baselines reports/$(MODEL_NAME)/baselines.json \
+		--options reports/$(MODEL_NAME)/options.json
 
 bench: setup  ## every benchmark of issue 7 on a quiet machine (< 15 min): bench/results/<date>-<host>.{json,md}
 	$(BIN)/python -m bench.run

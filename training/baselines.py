@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ import numpy as np
 
 from emostream.classifier.scoring import score
 from training.checkpoint import load_checkpoint
-from training.data import SPLIT_VAL, load_fer2013, to_six_classes
+from training.data import SPLIT_VAL, FerSplit, load_fer2013, to_six_classes
 from training.report.numbers import read_history
 from training.report.run_info import load_run_config, train_command
+from training.train import TrainConfig
 
 
 def run_checkpoint(run_dir: Path) -> Path:
@@ -33,10 +35,27 @@ def run_checkpoint(run_dir: Path) -> Path:
     raise FileNotFoundError(f"{run_dir}: no resume.npz or last.keras")
 
 
-def baseline_row(run_dir: Path, data: Path) -> dict[str, Any]:
-    """One ``training.report.run_info.Baseline`` row for the run in ``run_dir``."""
-    from training.report.macs import summarise
+@dataclass(frozen=True)
+class ScoredRun:
+    """A run's last epoch on PublicTest (Keras, no TTA): probabilities in the run's own class space."""
 
+    config: TrainConfig
+    checkpoint: Path
+    model: Any
+    val: FerSplit  # labels in the run's class space (6-class runs: Disgust merged into Angry)
+    probabilities: np.ndarray
+
+    @property
+    def progress(self) -> str:
+        """'20 of 20 epochs, resume.npz', flagged when the schedule has not finished."""
+        run_dir = self.checkpoint.parent
+        epochs_done = len(read_history(run_dir / "history.csv").get("epoch", []))
+        notes = f"{epochs_done} of {self.config.epochs} epochs, {self.checkpoint.name}"
+        return notes + (" (schedule not finished)" if epochs_done < self.config.epochs else "")
+
+
+def score_run(run_dir: Path, data: Path) -> ScoredRun:
+    """Load the run's last epoch and predict FER2013 PublicTest with it."""
     config, _ = load_run_config(run_dir)
     val = load_fer2013(data).split(SPLIT_VAL)
     if config.classes == 6:
@@ -45,20 +64,24 @@ def baseline_row(run_dir: Path, data: Path) -> dict[str, Any]:
     model = load_checkpoint(checkpoint)
     logits = np.asarray(model.predict((val.images.astype(np.float32) / 255.0)[..., None], batch_size=256, verbose=0))
     exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    scores = score(exp / exp.sum(axis=1, keepdims=True), val.labels)
-    architecture = summarise(model)
-    epochs_done = len(read_history(run_dir / "history.csv").get("epoch", []))
-    notes = f"{epochs_done} of {config.epochs} epochs, {checkpoint.name}"
-    if epochs_done < config.epochs:
-        notes += " (schedule not finished)"
+    return ScoredRun(config, checkpoint, model, val, exp / exp.sum(axis=1, keepdims=True))
+
+
+def baseline_row(run_dir: Path, data: Path) -> dict[str, Any]:
+    """One ``training.report.run_info.Baseline`` row for the run in ``run_dir``."""
+    from training.report.macs import summarise
+
+    run = score_run(run_dir, data)
+    scores = score(run.probabilities, run.val.labels)
+    architecture = summarise(run.model)
     return {
-        "name": f"{config.arch} (seed baseline, trained here)",
+        "name": f"{run.config.arch} (seed baseline, trained here)",
         "publictest_accuracy": scores.accuracy,
         "macro_f1": scores.macro_f1,
         "params": architecture["params"],
         "flops": architecture["flops"],
-        "command": train_command(config, run_dir),
-        "notes": notes,
+        "command": train_command(run.config, run_dir),
+        "notes": run.progress,
     }
 
 

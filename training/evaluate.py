@@ -50,10 +50,11 @@ from training.report.numbers import (
     masked_accuracy,
     negative_log_likelihood,
     read_history,
+    six_class_accuracy,
     training_time,
     untemper,
 )
-from training.report.run_info import load_baselines, load_run_config, train_command
+from training.report.run_info import load_baselines, load_options, load_run_config, train_command
 from training.report.speed import model_speeds
 from training.train import TrainConfig, prepare
 
@@ -239,6 +240,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         "ferplus": ferplus_section(ferplus_path, val, probs) if config.classes == 7 else None,
         "export": json.loads(export_json.read_text()) if export_json.is_file() else None,
         "baselines": load_baselines(args.baselines),
+        "options": load_options(args.options),
+        "six_class_accuracy": six_class_accuracy(probs, val.labels) if probs.shape[1] == 7 else None,
         "speed": model_speeds(
             {"onnx": args.model, "onnx-int8": args.model.with_name(f"{args.model.stem}.int8.onnx")}, val.images
         ),
@@ -256,7 +259,7 @@ def command_line(args: argparse.Namespace) -> str:
     """The command that produced the report, for the card (paths as given)."""
     parts = ["python", "-m", "training.evaluate", "--run-dir", str(args.run_dir), "--model", str(args.model)]
     parts += ["--data", str(args.data)]
-    for flag in ("name", "baselines", "checkpoint", "ferplus"):
+    for flag in ("name", "baselines", "options", "checkpoint", "ferplus"):
         if getattr(args, flag):
             parts += [f"--{flag}", str(getattr(args, flag))]
     return shlex.join(parts)
@@ -269,6 +272,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, required=True, help="FER2013 npz / csv / folder (PublicTest = x_val)")
     parser.add_argument("--name", default="", help="report and card name (default: the ONNX file's stem)")
     parser.add_argument("--baselines", type=Path, default=None, help="JSON list of baselines for the comparison")
+    parser.add_argument("--options", type=Path, default=None, help="JSON list of label options (training.options)")
     parser.add_argument(
         "--checkpoint", type=Path, default=None, help="Keras checkpoint (default: RUN/best.keras, else resume.npz)"
     )

@@ -91,3 +91,31 @@ def test_real_publictest_duplicates(fer_npz: Path) -> None:
 
     with np.load(fer_npz) as archive:
         assert int(duplicate_mask(archive["x_val"], archive["x_train"]).sum()) == 280
+
+
+def test_label_options_study(tmp_path: Path) -> None:
+    """``training.options`` scores a FER2013-label run, a FER+ soft-label run and a 6-class run of one recipe."""
+    from training.options import main as options_main
+
+    data = make_data(tmp_path)
+    base = TrainConfig(data=str(data), arch="emonet_small", epochs=1, warmup_epochs=0, batch_size=64)
+    runs = {
+        "control": base,
+        "ferplus-soft": TrainConfig(**{**base.__dict__, "ferplus": str(tmp_path / "ferplus_labels.csv")}),
+        "six": TrainConfig(**{**base.__dict__, "classes": 6}),
+    }
+    for name, config in runs.items():
+        train(config, tmp_path / name, resume=False)
+    out = tmp_path / "options.json"
+
+    options_main([*(a for name in runs for a in ("--run", str(tmp_path / name))), "--data", str(data),
+                  "--out", str(out)])  # fmt: skip
+
+    rows = {row["name"]: row for row in json.loads(out.read_text())}
+    assert [(rows[n]["labels"], rows[n]["classes"]) for n in runs] == [("FER2013", 7), ("FER+ soft", 7), ("FER2013", 6)]
+    assert rows["six"]["six_class_accuracy"] == rows["six"]["publictest_accuracy"]
+    assert rows["six"]["ferplus_majority"] is None
+    for name in ("control", "ferplus-soft"):
+        assert rows[name]["ferplus_majority"]["count"] == VAL - 1  # the row without a FER+ row is left out
+        assert ("--ferplus" in rows[name]["command"]) == (name == "ferplus-soft")
+        assert rows[name]["notes"] == "1 of 1 epochs, resume.npz"

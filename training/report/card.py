@@ -136,6 +136,38 @@ def _comparison(report: dict[str, Any]) -> list[str]:
     return _table(["model", "params", "FLOPs", "PublicTest accuracy", "macro-F1", "source / command"], rows)
 
 
+def _options_section(report: dict[str, Any]) -> list[str]:
+    """The label options (FER+ labels, 6 classes), one change each to the same recipe (``training.options``)."""
+    options = report.get("options") or []
+    if not options:
+        return []
+    rows = []
+    if report.get("six_class_accuracy") is not None:
+        ferplus = report.get("ferplus") or {}
+        public = report["publictest"]["no_tta"]
+        rows.append([f"**{report['name']}** (this model)", "FER2013", str(len(report["model"]["classes"])),
+                     pct(public["accuracy"]), num(public["macro_f1"]), pct(report["six_class_accuracy"]),
+                     pct(ferplus.get("model_accuracy_vs_majority")), "this report"])  # fmt: skip
+    for option in options:
+        vs_ferplus = option.get("ferplus_majority") or {}
+        rows.append([option["name"], option["labels"], str(option["classes"]), pct(option["publictest_accuracy"]),
+                     num(option.get("macro_f1")), pct(option["six_class_accuracy"]), pct(vs_ferplus.get("accuracy")),
+                     f"`{option['command']}`" if option.get("command") else ""])  # fmt: skip
+    header = ["run", "trained on", "classes", "PublicTest accuracy (FER2013 labels)", "macro-F1", "6-class accuracy",
+              "vs FER+ majority", "command"]  # fmt: skip
+    return [
+        "## Label options",
+        "",
+        "The same recipe trained with one change each (`--ferplus FILE --ferplus-mode soft|majority`, "
+        "`--classes 6`), scored on PublicTest's FER2013 labels in the run's own classes; the 6-class column merges "
+        "a 7-class model's Disgust into Angry so that both tasks compare; the FER+ column scores 7-class models "
+        "against the crowd majority on the PublicTest images with FER+ votes. n/a: not defined for that run.",
+        "",
+        *_table(header, rows),
+        "",
+    ]
+
+
 def _export_table(export: dict[str, Any]) -> list[str]:
     rows = [
         [
@@ -306,6 +338,7 @@ def render_card(report: dict[str, Any], links: str) -> str:
         "",
         *_comparison(report),
         "",
+        *_options_section(report),
         "## Limits and known biases",
         "",
         *_limits(report),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emostream.core.labels import SEVEN_TO_SIX
+
 _TINY = 1e-45  # below the smallest float32 denormal: log() of an underflowed probability stays finite
 
 
@@ -97,3 +99,17 @@ def ferplus_majority(votes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, n
     sample_votes = np.zeros((len(rows), votes.shape[1]), dtype=np.float32)
     sample_votes[known] = votes[rows[known]]
     return sample_votes.argmax(axis=1), sample_votes.sum(axis=1) > 0
+
+
+def merge_to_six(probabilities: np.ndarray) -> np.ndarray:
+    """7-class probabilities -> the 6-class variant's (Disgust's mass added to Angry's)."""
+    to_six = np.eye(max(SEVEN_TO_SIX) + 1)[list(SEVEN_TO_SIX)]  # (7, 6): row i is class i's 6-class one-hot
+    return probabilities.astype(np.float64) @ to_six
+
+
+def six_class_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy on the 6-class task; 7-class inputs (probabilities and labels) are merged first."""
+    if probabilities.shape[1] == 7:
+        probabilities = merge_to_six(probabilities)
+        labels = np.array(SEVEN_TO_SIX, dtype=np.int64)[labels]
+    return float((probabilities.argmax(axis=1) == labels).mean())

@@ -27,14 +27,45 @@ class Baseline(BaseModel):
     notes: str | None = None
 
 
-def load_baselines(path: Path | None) -> list[dict[str, Any]]:
-    """The ``--baselines`` JSON list, validated (unknown keys are an error)."""
+class FerplusAgreement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    count: int
+    accuracy: float
+
+
+class LabelOption(BaseModel):
+    """One row of the label-options table (``training.options``): a run of the study, scored on PublicTest."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    arch: str
+    labels: str
+    classes: int
+    publictest_accuracy: float
+    macro_f1: float | None = None
+    six_class_accuracy: float
+    ferplus_majority: FerplusAgreement | None = None
+    command: str | None = None
+    notes: str | None = None
+
+
+def _load_rows(path: Path | None, schema: type[BaseModel], what: str) -> list[dict[str, Any]]:
     if path is None:
         return []
     rows = json.loads(path.read_text())
     if not isinstance(rows, list):
-        raise ValueError(f"{path}: expected a JSON list of baselines, got {type(rows).__name__}")
-    return [Baseline.model_validate(row).model_dump() for row in rows]
+        raise ValueError(f"{path}: expected a JSON list of {what}, got {type(rows).__name__}")
+    return [schema.model_validate(row).model_dump() for row in rows]
+
+
+def load_baselines(path: Path | None) -> list[dict[str, Any]]:
+    """The ``--baselines`` JSON list, validated (unknown keys are an error)."""
+    return _load_rows(path, Baseline, "baselines")
+
+
+def load_options(path: Path | None) -> list[dict[str, Any]]:
+    """The ``--options`` JSON list (``training.options``), validated (unknown keys are an error)."""
+    return _load_rows(path, LabelOption, "label options")
 
 
 def load_run_config(run_dir: Path) -> tuple[TrainConfig, dict[str, Any]]:

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from training.report.card import LITERATURE, duration, render_card, si
-from training.report.run_info import load_baselines, train_command
+from training.report.run_info import load_baselines, load_options, train_command
 from training.train import TrainConfig
 
 
@@ -114,3 +114,38 @@ def test_card_states_the_measured_int8_speed_up(fake_report: dict[str, Any]) -> 
     }  # fmt: skip
     card = render_card(fake_report, "../reports/emonet")
     assert "onnx-int8 7,800 crops/s (3.25x)" in card and "batch 64, median of 30 calls" in card
+
+
+def _option(name: str, labels: str, classes: int, accuracy: float, six: float, ferplus: float | None) -> dict[str, Any]:
+    return {
+        "name": name, "arch": "shallow_cnn", "labels": labels, "classes": classes, "publictest_accuracy": accuracy,
+        "macro_f1": 0.5, "six_class_accuracy": six,
+        "ferplus_majority": None if ferplus is None else {"count": 3000, "accuracy": ferplus},
+        "command": f"python -m training.train --run-dir {name}", "notes": "20 of 20 epochs, resume.npz",
+    }  # fmt: skip
+
+
+def test_label_options_table(fake_report: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "options.json"
+    path.write_text(json.dumps([_option("control", "FER2013", 7, 0.601, 0.612, 0.55),
+                                _option("six", "FER2013", 6, 0.623, 0.623, None)]))  # fmt: skip
+    fake_report |= {"options": load_options(path), "six_class_accuracy": 0.6789}
+    rows = [line for line in render_card(fake_report, "r").splitlines() if line.startswith("| ")]
+    (ours,) = [r for r in rows if r.startswith("| **emonet** (this model) | FER2013 | 7 |")]
+    assert "| 67.9% | 70.1% |" in ours  # its 6-class accuracy and its FER+ agreement, from the report
+    (control,) = [r for r in rows if r.startswith("| control |")]
+    assert "| 60.1% | 0.500 | 61.2% | 55.0% |" in control and "`python -m training.train --run-dir control`" in control
+    (six,) = [r for r in rows if r.startswith("| six |")]
+    assert "| 6 | 62.3% | 0.500 | 62.3% | n/a |" in six
+
+
+def test_card_without_label_options(fake_report: dict[str, Any]) -> None:
+    assert "## Label options" not in render_card(fake_report | {"options": []}, "r")
+    assert load_options(None) == []
+
+
+def test_bad_label_options(tmp_path: Path) -> None:
+    path = tmp_path / "options.json"
+    path.write_text(json.dumps([_option("x", "FER2013", 7, 0.6, 0.6, None) | {"typo": 1}]))
+    with pytest.raises(ValidationError):
+        load_options(path)

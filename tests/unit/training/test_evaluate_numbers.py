@@ -11,9 +11,11 @@ from training.report.numbers import (
     duplicate_mask,
     ferplus_majority,
     masked_accuracy,
+    merge_to_six,
     negative_log_likelihood,
     pick_samples,
     read_history,
+    six_class_accuracy,
     training_time,
     untemper,
 )
@@ -114,3 +116,18 @@ def test_ferplus_majority_joins_by_row() -> None:
     majority, voted = ferplus_majority(votes, np.array([0, 2, 1, -1, 9]))
     assert voted.tolist() == [True, True, False, False, False]
     assert majority[:2].tolist() == [3, 1]
+
+
+def test_merge_to_six_adds_disgust_to_angry() -> None:
+    probabilities = np.array([[0.1, 0.25, 0.05, 0.2, 0.1, 0.1, 0.2], [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    merged = merge_to_six(probabilities)
+    np.testing.assert_allclose(merged, [[0.35, 0.05, 0.2, 0.1, 0.1, 0.2], [1.0, 0, 0, 0, 0, 0]])
+
+
+def test_six_class_accuracy_merges_a_seven_class_model() -> None:
+    # a Disgust face called Angry is right on the 6-class task; Happy called Neutral stays wrong
+    probabilities = np.eye(7)[[0, 3, 6, 1]]
+    labels = np.array([1, 3, 3, 0])
+    assert six_class_accuracy(probabilities, labels) == 0.75
+    six = np.eye(6)[[0, 2, 5]]
+    assert six_class_accuracy(six, np.array([0, 2, 2])) == pytest.approx(2 / 3)
