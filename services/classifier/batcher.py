@@ -1,8 +1,13 @@
 """Dynamic batching of classify requests, after Triton's dynamic batcher.
 
-Requests (each: the crops of one frame) wait in a bounded queue. A batch goes to the model when its
-crops reach ``max_batch``, or when its oldest request has waited ``max_delay_ms``; whole requests are
-never split, so a request larger than ``max_batch`` runs alone. A full queue refuses new requests
+Requests (each: the crops of one frame) wait in a bounded queue. When a worker is free, the requests
+waiting go to the model as one batch of at most ``max_batch`` crops; whole requests are never split, so a
+request larger than ``max_batch`` runs alone. By default (``max_delay_ms`` 0) batching is opportunistic:
+under load the queue fills while the model runs, so batches grow with the load, and a lone request at
+low load runs at once instead of waiting for company (``bench.classifier_service`` compares it with a 2 ms
+wait at every concurrency). ``max_delay_ms``
+> 0 holds the oldest request that long for a fuller batch while a worker is idle, trading latency for
+larger batches where a call costs much more than a crop (a GPU). A full queue refuses new requests
 (:class:`QueueFullError`), and a request whose deadline has passed is dropped before inference
 (:class:`DeadlineExpiredError`). The model runs in worker threads; the event loop stays free.
 
@@ -43,7 +48,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BatcherConfig:
     max_batch: int = 32  # crops per inference call (a larger request runs alone)
-    max_delay_ms: float = 2.0  # longest wait of the oldest request for a fuller batch
+    max_delay_ms: float = 0.0  # longest wait of the oldest request for a fuller batch (0: opportunistic)
     max_queue: int = 128  # requests waiting; one more is refused (RESOURCE_EXHAUSTED)
     workers: int = 1  # inference calls in flight at once (threads)
 

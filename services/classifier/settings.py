@@ -34,7 +34,9 @@ class ClassifierSettings(GrpcServerSettings):
     threads: int = Field(default=0, ge=0, description="ONNX Runtime intra-op threads (0: all cores)")
 
     max_batch: int = Field(default=32, ge=1, le=4096, description="crops per inference call (1: batching off)")
-    max_delay_ms: float = Field(default=2.0, ge=0, le=1000, description="longest wait for a fuller batch")
+    max_delay_ms: float = Field(
+        default=0.0, ge=0, le=1000, description="longest wait for a fuller batch (0: batch what queued meanwhile)"
+    )
     max_queue: int = Field(default=128, ge=1, description="requests waiting; more: RESOURCE_EXHAUSTED")
     workers: int = Field(default=1, ge=1, le=16, description="inference calls in flight")
     max_crops_per_request: int = Field(default=256, ge=1)

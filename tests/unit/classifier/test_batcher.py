@@ -116,6 +116,25 @@ def test_expired_and_cancelled_requests_are_dropped_before_inference(gated_engin
     assert gated_engine.calls == [1, 1]  # neither the expired nor the cancelled crops reached the model
 
 
+def test_default_batching_is_opportunistic(gated_engine: FakeEngine) -> None:
+    """A lone request goes to the idle model at once (the gate shows the call began before any other request
+    existed); the requests that queue while the model runs become the next batch together."""
+
+    async def scenario() -> list[list[int]]:
+        async with DynamicBatcher(gated_engine, BatcherConfig()) as b:
+            first = asyncio.create_task(b.classify(crops_of(1)))
+            await wait_started(gated_engine)
+            assert gated_engine.calls == [1]
+            queued = [asyncio.create_task(b.classify(crops_of(v))) for v in (2, 3, 4)]
+            await asyncio.sleep(0)
+            gated_engine.release.set()
+            return [labels(await first), *[labels(await task) for task in queued]]
+
+    assert BatcherConfig().max_delay_ms == 0
+    assert run(scenario) == [[1], [2], [3], [4]]
+    assert gated_engine.calls == [1, 3]
+
+
 def test_batching_off_sends_every_request_alone(engine: FakeEngine) -> None:
     async def scenario() -> None:
         async with DynamicBatcher(engine, BatcherConfig.unbatched()) as batcher:
