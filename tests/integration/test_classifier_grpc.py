@@ -275,6 +275,7 @@ def test_full_queue_and_expired_deadline(start_server: StartServer, engine: Onnx
     server = start_server(gated, max_batch=1, max_delay_ms=0, max_queue=2)
     gated.calls.clear()
     gated.gate.clear()
+    gated.started.clear()  # the warm-up set it: wait for the first request's own call below
     registry = server.metrics.registry
     try:
         with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
