@@ -50,6 +50,9 @@ class DetectorSettings(BaseSettings):
         default=1000, ge=0, description="live: skip a frame older than this (capture wall time; 0: no limit)"
     )
     live_batch: int = Field(default=64, ge=1, le=10_000, description="live: backlog entries read at once")
+    camera_idle_forget_s: float = Field(
+        default=300.0, gt=0, description="forget a camera's detection state after this long without a frame"
+    )
 
     detector: DetectorName = "cascade"
     thorough_every: int = Field(default=0, ge=0, description="thorough pass every N frames; 0: by frame size")

@@ -113,7 +113,7 @@ class DetectorWorker:
         self._next_discover = 0.0
         self._next_claim = 0.0
         self._recover = True  # first (and after an outage) finish this consumer's own pending entries
-        self.cameras = CameraStates(stage)
+        self.cameras = CameraStates(stage, settings.camera_idle_forget_s)
         self.warm = False
         self.processed = 0
         self.skipped = 0

@@ -15,6 +15,7 @@ from emostream.capture.publisher import FramePublisher, PublishOptions
 from emostream.core.types import FaceDetection, Frame, FrameMeta
 from emostream.detector import service as detector_service
 from emostream.detector.base import StreamDetector
+from emostream.detector.cameras import CameraStates
 from emostream.detector.cascade import CascadeDetector
 from emostream.detector.settings import DetectorSettings
 from emostream.detector.stage import DetectorStage, DetectorStageConfig
@@ -115,6 +116,18 @@ def test_each_camera_has_its_own_fork_of_the_replicas_stage_until_its_stream_end
     assert first.detector is not second.detector is not template.detector
     worker.cameras.end("cam1")
     assert worker.cameras.cameras == {"cam2"} and worker.cameras.stage("cam1") is not first
+
+
+def test_a_camera_silent_for_idle_forget_s_loses_its_state() -> None:
+    now = [0.0]
+    cameras = CameraStates(stage_of(), idle_forget_s=60.0, clock=lambda: now[0])
+    gone, busy = cameras.stage("gone"), cameras.stage("busy")
+    for now[0] in (20.0, 40.0, 59.0):
+        assert cameras.stage("busy") is busy
+    assert cameras.cameras == {"gone", "busy"}  # 59 s: not yet
+    now[0] = 61.0
+    assert cameras.stage("busy") is busy and cameras.cameras == {"busy"}  # "gone" vanished without end of stream
+    assert cameras.stage("gone") is not gone  # back after the silence: a fresh state, as after an end of stream
 
 
 def test_the_warm_up_runs_before_the_first_read_and_leaves_no_camera_state(
