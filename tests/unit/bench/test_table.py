@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from bench.classifier_service import per_bucket
 from bench.detector_speed import photo_score
-from bench.end_to_end import SUMMARY, fer_labels, happy_accuracy
+from bench.end_to_end import SUMMARY, fer_labels, happy_accuracy, our_labels
 from bench.table import Row, cell, markdown, not_run, summary
 
 
@@ -51,6 +55,23 @@ def test_fer_labels_take_the_largest_face_and_accuracy_counts_missing_faces_as_w
     labels = fer_labels([[small, large], [], [small]])
     assert labels == {0: "sad", 2: "happy"}
     assert happy_accuracy(labels, {0: False, 1: True, 2: True}) == (2, 3)
+
+
+def test_our_labels_shown_or_per_frame_of_the_largest_face(tmp_path: Path) -> None:
+    def record(seq: int, size: float, label: str, raw: list[float] | None) -> dict[str, Any]:
+        return {"seq": seq, "box": [0, 0, size, size], "label": label, "raw": raw}
+
+    happy, sad = [0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0], [0.0, 0.0, 0.0, 0.2, 0.8, 0.0, 0.0]
+    timeline = {
+        "model": {"classes": ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]},
+        "tracks": [
+            {"frames": [record(0, 50, "happy", sad), record(1, 50, "unknown", None)]},  # the shown label lags
+            {"frames": [record(0, 10, "sad", happy)]},  # a smaller face: ignored
+        ],
+    }
+    (tmp_path / "timeline.json").write_text(json.dumps(timeline))
+    assert our_labels(tmp_path) == {0: "happy", 1: "unknown"}
+    assert our_labels(tmp_path, smoothed=False) == {0: "sad", 1: "unknown"}
 
 
 def test_photo_score_allows_one_missed_face_and_no_extra() -> None:
