@@ -29,7 +29,12 @@ $(VENV)/.installed-%: pyproject.toml
 	$(BIN)/pip install -q -e ".[$*]"
 	@touch $@
 
-setup: $(VENV)/.installed-cpu,dev,train  ## create .venv and install emostream with the cpu,dev,train extras
+# the torch extra (Keras's torch backend, for its test) only where its CPU build is on disk: elsewhere pip would
+# fetch a CUDA build of several GB, and the test skips without it
+COMMA := ,
+TORCH_EXTRA := $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl),$(COMMA)torch)
+
+setup: $(VENV)/.installed-cpu,dev,train$(TORCH_EXTRA)  ## create .venv and install emostream with the cpu,dev,train extras (+torch where its CPU wheel is on disk)
 
 run: $(VENV)/.installed-cpu  ## replay VIDEO (default: the bundled sample) into OUT/
 	$(BIN)/emostream replay $(VIDEO) --out $(OUT)

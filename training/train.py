@@ -153,8 +153,9 @@ def build_model(config: TrainConfig, steps_per_epoch: int) -> Any:
     return model
 
 
-def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
-    """Train (or continue) a run; returns the path of the last checkpoint."""
+def train(config: TrainConfig, run_dir: Path, resume: bool, stop_after: int | None = None) -> Path:
+    """Train (or continue) a run; returns the path of the last checkpoint. ``stop_after``: train at most that
+    many epochs in this call (the run's schedule is unchanged; the next call resumes where this one stopped)."""
     import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -210,7 +211,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool) -> Path:
     model.fit(
         sequence,
         validation_data=(dev_x, dev_y),
-        epochs=config.epochs,
+        epochs=config.epochs if stop_after is None else min(config.epochs, initial_epoch + stop_after),
         initial_epoch=initial_epoch,
         callbacks=callbacks,
         verbose=2,
@@ -261,7 +262,7 @@ class _EpochTimer:
         return _Timer()
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool]:
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, int | None]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = TrainConfig()
     parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
@@ -282,18 +283,24 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool]:
     ):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for the backend (0: all)")
+    parser.add_argument(
+        "--stop-after", type=int, default=None, metavar="N",
+        help="train at most N epochs now, then exit (the schedule stays; the next call resumes)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(args.threads))
     fields = {name for name in asdict(defaults) if name != "augment"}
     config = TrainConfig(**{name: getattr(args, name) for name in fields})
-    return config, args.run_dir, not args.no_resume
+    if args.stop_after is not None and args.stop_after < 1:
+        parser.error("--stop-after must be at least 1")
+    return config, args.run_dir, not args.no_resume, args.stop_after
 
 
 def main(argv: list[str] | None = None) -> None:
-    config, run_dir, resume = parse_args(argv)
-    train(config, run_dir, resume)
+    config, run_dir, resume, stop_after = parse_args(argv)
+    train(config, run_dir, resume, stop_after)
 
 
 if __name__ == "__main__":
