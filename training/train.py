@@ -67,8 +67,10 @@ class FerSequence:
                 weights: np.ndarray,
                 config: TrainConfig,
                 epoch: int,
+                workers: int = 1,
             ) -> None:
-                super().__init__(workers=1, use_multiprocessing=False)
+                # batches depend only on (seed, epoch, index), so threads that prepare them ahead change nothing
+                super().__init__(workers=workers, use_multiprocessing=False)
                 self.images, self.targets, self.weights, self.config = images, targets, weights, config
                 self.epoch = epoch
                 self.teacher = Teacher(Path(config.teacher)) if config.teacher else None
@@ -153,9 +155,11 @@ def build_model(config: TrainConfig, steps_per_epoch: int) -> Any:
     return model
 
 
-def train(config: TrainConfig, run_dir: Path, resume: bool, stop_after: int | None = None) -> Path:
+def train(config: TrainConfig, run_dir: Path, resume: bool, stop_after: int | None = None, workers: int = 1) -> Path:
     """Train (or continue) a run; returns the path of the last checkpoint. ``stop_after``: train at most that
-    many epochs in this call (the run's schedule is unchanged; the next call resumes where this one stopped)."""
+    many epochs in this call (the run's schedule is unchanged; the next call resumes where this one stopped).
+    ``workers``: threads that augment (and ask the teacher) ahead of the training step; on a GPU box with many
+    cores they keep the GPU fed, on this 2-core CPU 1 is best."""
     import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -197,7 +201,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool, stop_after: int | No
     if initial_epoch >= config.epochs:
         print("run already complete", flush=True)
         return last
-    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch)
+    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
     dev_y = np.eye(config.classes, dtype=np.float32)[dev.labels]
     callbacks = [
@@ -262,7 +266,7 @@ class _EpochTimer:
         return _Timer()
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, int | None]:
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, int | None, int]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = TrainConfig()
     parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
@@ -287,6 +291,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
         "--stop-after", type=int, default=None, metavar="N",
         help="train at most N epochs now, then exit (the schedule stays; the next call resumes)",
     )  # fmt: skip
+    parser.add_argument("--workers", type=int, default=1, help="threads preparing batches ahead (a GPU box: 4-8)")
     args = parser.parse_args(argv)
     if args.threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -295,12 +300,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
     config = TrainConfig(**{name: getattr(args, name) for name in fields})
     if args.stop_after is not None and args.stop_after < 1:
         parser.error("--stop-after must be at least 1")
-    return config, args.run_dir, not args.no_resume, args.stop_after
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return config, args.run_dir, not args.no_resume, args.stop_after, args.workers
 
 
 def main(argv: list[str] | None = None) -> None:
-    config, run_dir, resume, stop_after = parse_args(argv)
-    train(config, run_dir, resume, stop_after)
+    config, run_dir, resume, stop_after, workers = parse_args(argv)
+    train(config, run_dir, resume, stop_after, workers)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,21 @@ def test_resume_from_resume_npz_keeps_the_runs_architecture_and_schedule(tmp_pat
     (run / "best.keras").unlink()
     assert default_checkpoint(run) == run / "resume.npz"
     assert load_checkpoint(run / "resume.npz").name == "emonet"  # rebuilt from config.json, weights loaded
+
+
+def test_stop_after_splits_a_run_and_workers_change_no_batch(tmp_path: Path) -> None:
+    """``stop_after=1`` ends the call after one epoch of the run's two; the resumed second epoch trains the same
+    network whether its batches were prepared by one thread or two (they depend on seed, epoch and index only)."""
+    data = _tiny_fer(tmp_path / "fer.npz")
+    config = TrainConfig(data=str(data), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32)
+    train(config, tmp_path / "one", resume=False, stop_after=1)
+    assert len((tmp_path / "one" / "history.csv").read_text().splitlines()) == 1 + 1  # header, epoch 1
+    shutil.copytree(tmp_path / "one", tmp_path / "two")
+    for name, workers in (("one", 1), ("two", 2)):
+        train(config, tmp_path / name, resume=True, stop_after=1, workers=workers)
+        assert len((tmp_path / name / "history.csv").read_text().splitlines()) == 1 + 2
+
+    one, two = (np.load(tmp_path / name / "resume.npz") for name in ("one", "two"))
+    assert sorted(one.files) == sorted(two.files)
+    for key in one.files:
+        np.testing.assert_allclose(one[key], two[key], rtol=1e-4, atol=1e-5, err_msg=key)
