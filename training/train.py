@@ -244,19 +244,20 @@ def _epochs_done(history_path: Path) -> int:
 
 
 class _EpochTimer:
-    """Times each epoch and writes the compact resume state beside ``last.keras``."""
+    """Times each epoch (wall and CPU seconds) and writes the compact resume state beside ``last.keras``."""
 
     def __new__(cls, path: Path, state: Path) -> Any:
         import keras
 
         class _Timer(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-                self.start = time.time()
+                self.start, self.start_cpu = time.time(), time.process_time()
 
             def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
                 record = {
                     "epoch": epoch + 1,
-                    "seconds": round(time.time() - self.start, 1),
+                    "seconds": round(time.time() - self.start, 1),  # wall time, pauses and other loads included
+                    "cpu_seconds": round(time.process_time() - self.start_cpu, 1),  # this process, all threads
                     "backend": keras.backend.backend(),
                 }
                 with path.open("a") as handle:

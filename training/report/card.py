@@ -100,6 +100,16 @@ def _last_epoch(run: dict[str, Any]) -> str:
     return "" if last is None else f", {pct(last)} at the last epoch"
 
 
+def _epoch_time_note(time: dict[str, Any]) -> str:
+    """The median epoch (robust to epochs that spanned a pause) and the logged CPU time, where known."""
+    parts = []
+    if time.get("median_epoch_seconds") is not None:
+        parts.append(f"median epoch {time['median_epoch_seconds']:.0f} s")
+    if time.get("cpu"):
+        parts.append(f"CPU time {duration(time['cpu']['seconds'])} over the {time['cpu']['epochs']} epochs that log it")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _exported_note(checkpoint: dict[str, Any]) -> str:
     exported = checkpoint.get("is_exported_checkpoint")
     if exported is None:
@@ -293,8 +303,8 @@ def render_card(report: dict[str, Any], links: str) -> str:
         f"- {run['epochs_in_history']} epochs in history.csv; best dev accuracy {pct(run['best_dev_acc'])} at epoch "
         f"{run['best_dev_epoch']}{_last_epoch(run)}; the card's model was exported from "
         f"`{report['checkpoint']['path']}`{_exported_note(report['checkpoint'])}.",
-        f"- Time: {duration(time['seconds'])} over {time['epochs_timed']} timed epochs (sum of timing.jsonl), "
-        f"Keras backend {', '.join(time['backends']) or 'unknown'}, on a {run['machine']}.",
+        f"- Time: {duration(time['seconds'])} over {time['epochs_timed']} timed epochs (sum of timing.jsonl)"
+        f"{_epoch_time_note(time)}, Keras backend {', '.join(time['backends']) or 'unknown'}, on a {run['machine']}.",
         "",
         "## Results",
         "",

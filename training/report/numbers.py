@@ -55,12 +55,18 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> fl
 def training_time(timing_path: Path) -> dict[str, object]:
     """Sum of the per-epoch wall times of ``timing.jsonl`` (one JSON object per finished epoch)."""
     if not timing_path.is_file():
-        return {"epochs_timed": 0, "seconds": 0.0, "backends": []}
+        return {"epochs_timed": 0, "seconds": 0.0, "backends": [], "median_epoch_seconds": None, "cpu": None}
     records = [json.loads(line) for line in timing_path.read_text().splitlines() if line.strip()]
+    with_cpu = [r for r in records if "cpu_seconds" in r]
     return {
         "epochs_timed": len(records),
         "seconds": round(sum(float(r.get("seconds", 0.0)) for r in records), 1),
         "backends": sorted({str(r.get("backend", "unknown")) for r in records}),
+        # robust to an epoch that also spans a pause (a stopped process) or another job's load
+        "median_epoch_seconds": float(np.median([float(r.get("seconds", 0.0)) for r in records])) if records else None,
+        "cpu": {"epochs": len(with_cpu), "seconds": round(sum(float(r["cpu_seconds"]) for r in with_cpu), 1)}
+        if with_cpu
+        else None,
     }
 
 

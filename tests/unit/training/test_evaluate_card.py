@@ -149,3 +149,9 @@ def test_bad_label_options(tmp_path: Path) -> None:
     path.write_text(json.dumps([_option("x", "FER2013", 7, 0.6, 0.6, None) | {"typo": 1}]))
     with pytest.raises(ValidationError):
         load_options(path)
+
+
+def test_training_time_names_the_median_epoch_and_the_cpu_time(fake_report: dict[str, Any]) -> None:
+    fake_report["run"]["time"] |= {"median_epoch_seconds": 84.6, "cpu": {"epochs": 12, "seconds": 1800.0}}
+    card = render_card(fake_report, "r")
+    assert "2.00 h over 60 timed epochs (sum of timing.jsonl) (median epoch 85 s; CPU time 30.0 min over the 12" in card

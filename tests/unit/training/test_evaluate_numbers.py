@@ -78,9 +78,12 @@ def test_training_time_sums_the_epochs(tmp_path: Path) -> None:
     path.write_text(
         '{"epoch": 1, "seconds": 90.5, "backend": "tensorflow"}\n'
         '{"epoch": 2, "seconds": 100.0, "backend": "tensorflow"}\n\n'
-        '{"epoch": 3, "seconds": 10, "backend": "torch"}\n'
+        '{"epoch": 3, "seconds": 1000, "cpu_seconds": 12.5, "backend": "torch"}\n'  # paused, then 12.5 s of work
     )
-    assert training_time(path) == {"epochs_timed": 3, "seconds": 200.5, "backends": ["tensorflow", "torch"]}
+    assert training_time(path) == {
+        "epochs_timed": 3, "seconds": 1190.5, "backends": ["tensorflow", "torch"], "median_epoch_seconds": 100.0,
+        "cpu": {"epochs": 1, "seconds": 12.5},
+    }  # fmt: skip
     assert training_time(tmp_path / "missing.jsonl")["epochs_timed"] == 0
 
 
