@@ -5,9 +5,9 @@ waiting go to the model as one batch of at most ``max_batch`` crops; whole reque
 request larger than ``max_batch`` runs alone. By default (``max_delay_ms`` 0) batching is opportunistic:
 under load the queue fills while the model runs, so batches grow with the load, and a lone request at
 low load runs at once instead of waiting for company (``bench.classifier_service`` compares it with a 2 ms
-wait at every concurrency). ``max_delay_ms``
-> 0 holds the oldest request that long for a fuller batch while a worker is idle, trading latency for
-larger batches where a call costs much more than a crop (a GPU). A full queue refuses new requests
+wait at every concurrency). A ``max_delay_ms`` above 0 holds the oldest request that long for a fuller batch
+while a worker is idle, trading latency for larger batches where a call costs much more than a crop (a GPU).
+A full queue refuses new requests
 (:class:`QueueFullError`), and a request whose deadline has passed is dropped before inference
 (:class:`DeadlineExpiredError`). The model runs in worker threads; the event loop stays free.
 
