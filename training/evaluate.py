@@ -46,7 +46,7 @@ from training.report.card import render_card
 from training.report.network import inspect_checkpoint
 from training.report.numbers import (
     duplicate_mask,
-    ferplus_majority,
+    ferplus_agreement,
     masked_accuracy,
     negative_log_likelihood,
     read_history,
@@ -146,16 +146,18 @@ def duplicates_section(
 
 def ferplus_section(path: Path, val: FerSplit, probs: np.ndarray) -> dict[str, Any] | None:
     """FER2013 label vs FER+ majority on PublicTest, and the model (no TTA) vs the FER+ majority."""
-    if not path.is_file() or probs.shape[1] != 7:
+    if not path.is_file():
         return None
     from training.ferplus import load_votes
 
-    majority, voted = ferplus_majority(load_votes(path), val.rows)
+    agreement = ferplus_agreement(probs, val.labels, val.rows, load_votes(path))
+    if agreement is None:
+        return None
     return {
         "path": str(path),
-        "publictest_with_votes": int(voted.sum()),
-        "label_agreement": round(float((majority[voted] == val.labels[voted]).mean()), 4),
-        "model_accuracy_vs_majority": round(float((probs[voted].argmax(1) == majority[voted]).mean()), 4),
+        "publictest_with_votes": agreement["count"],
+        "label_agreement": round(agreement["label_agreement"], 4),
+        "model_accuracy_vs_majority": round(agreement["accuracy"], 4),
     }
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from emostream.classifier.scoring import score
 from training.baselines import score_run
 from training.ferplus import load_votes
-from training.report.numbers import ferplus_majority, six_class_accuracy
+from training.report.numbers import ferplus_agreement, six_class_accuracy
 from training.report.run_info import train_command
 from training.train import TrainConfig
 
@@ -40,21 +40,11 @@ def label_source(config: TrainConfig) -> str:
     return f"FER+ {config.ferplus_mode}" if config.ferplus else "FER2013"
 
 
-def ferplus_agreement(probabilities: np.ndarray, rows: np.ndarray, votes: np.ndarray | None) -> dict[str, Any] | None:
-    """Accuracy against the FER+ majority on the images with votes (7-class probabilities only)."""
-    if votes is None or probabilities.shape[1] != 7:
-        return None
-    majority, voted = ferplus_majority(votes, rows)
-    if not voted.any():
-        return None
-    correct = probabilities[voted].argmax(axis=1) == majority[voted]
-    return {"count": int(voted.sum()), "accuracy": float(correct.mean())}
-
-
 def option_row(run_dir: Path, data: Path, votes: np.ndarray | None) -> dict[str, Any]:
     """One ``training.report.run_info.LabelOption`` row for the run in ``run_dir``."""
     run = score_run(run_dir, data)
     scores = score(run.probabilities, run.val.labels)
+    vs_ferplus = None if votes is None else ferplus_agreement(run.probabilities, run.val.labels, run.val.rows, votes)
     return {
         "name": run_dir.name,
         "arch": run.config.arch,
@@ -63,7 +53,7 @@ def option_row(run_dir: Path, data: Path, votes: np.ndarray | None) -> dict[str,
         "publictest_accuracy": scores.accuracy,
         "macro_f1": scores.macro_f1,
         "six_class_accuracy": six_class_accuracy(run.probabilities, run.val.labels),
-        "ferplus_majority": ferplus_agreement(run.probabilities, run.val.rows, votes),
+        "ferplus_majority": vs_ferplus,
         "command": train_command(run.config, run_dir),
         "notes": run.progress,
     }

@@ -1,4 +1,4 @@
-"""Pure-NumPy numbers of the report: duplicate images, temperature undo, NLL, training time.
+"""Pure-NumPy numbers of the report: duplicate images, temperature undo, NLL, FER+ agreement, training time.
 
 Nothing here imports Keras, so every function is unit-testable on small fakes.
 """
@@ -105,6 +105,25 @@ def ferplus_majority(votes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, n
     sample_votes = np.zeros((len(rows), votes.shape[1]), dtype=np.float32)
     sample_votes[known] = votes[rows[known]]
     return sample_votes.argmax(axis=1), sample_votes.sum(axis=1) > 0
+
+
+def ferplus_agreement(
+    probabilities: np.ndarray, labels: np.ndarray, rows: np.ndarray, votes: np.ndarray
+) -> dict[str, float | int] | None:
+    """Model (argmax) and FER2013 labels, each against the FER+ majority, on the samples that have votes.
+
+    7-class probabilities only (FER+ votes are in FER2013's 7 classes); None when that or no vote applies.
+    """
+    if probabilities.shape[1] != 7:
+        return None
+    majority, voted = ferplus_majority(votes, rows)
+    if not voted.any():
+        return None
+    return {
+        "count": int(voted.sum()),
+        "accuracy": float((probabilities[voted].argmax(axis=1) == majority[voted]).mean()),
+        "label_agreement": float((labels[voted] == majority[voted]).mean()),
+    }
 
 
 def merge_to_six(probabilities: np.ndarray) -> np.ndarray:

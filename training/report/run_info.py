@@ -31,6 +31,7 @@ class FerplusAgreement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     count: int
     accuracy: float
+    label_agreement: float | None = None  # the FER2013 label vs the FER+ majority, same images
 
 
 class LabelOption(BaseModel):

@@ -135,6 +135,21 @@ def test_default_batching_is_opportunistic(gated_engine: FakeEngine) -> None:
     assert gated_engine.calls == [1, 3]
 
 
+def test_default_batching_never_holds_a_lone_request(engine: FakeEngine) -> None:
+    """The same lone request under the default and under a configured wait: only the wait holds it back."""
+
+    async def started_within(config: BatcherConfig, seconds: float) -> bool:
+        async with DynamicBatcher(engine, config) as batcher:
+            engine.started.clear()
+            task = asyncio.create_task(batcher.classify(crops_of(1)))
+            began = await asyncio.to_thread(engine.started.wait, seconds)
+            task.cancel()
+            return began
+
+    assert run(lambda: started_within(BatcherConfig(), 2.0))
+    assert not run(lambda: started_within(BatcherConfig(max_delay_ms=LONG), 0.3))
+
+
 def test_batching_off_sends_every_request_alone(engine: FakeEngine) -> None:
     async def scenario() -> None:
         async with DynamicBatcher(engine, BatcherConfig.unbatched()) as batcher:

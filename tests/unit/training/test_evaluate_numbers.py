@@ -9,6 +9,7 @@ import pytest
 
 from training.report.numbers import (
     duplicate_mask,
+    ferplus_agreement,
     ferplus_majority,
     masked_accuracy,
     merge_to_six,
@@ -119,6 +120,27 @@ def test_ferplus_majority_joins_by_row() -> None:
     majority, voted = ferplus_majority(votes, np.array([0, 2, 1, -1, 9]))
     assert voted.tolist() == [True, True, False, False, False]
     assert majority[:2].tolist() == [3, 1]
+
+
+def test_ferplus_agreement_scores_model_and_labels_on_voted_samples_only() -> None:
+    votes = np.zeros((3, 7), dtype=np.float32)
+    votes[0, 3] = 6  # row 0: Happy
+    votes[1, 6] = 4  # row 1: Neutral
+    rows = np.array([0, 1, -1, 2])  # sample 2 has no FER+ row, sample 3 a row without votes
+    probabilities = np.eye(7)[[3, 4, 0, 0]]  # right, wrong, (unvoted), (unvoted)
+    labels = np.array([3, 6, 1, 1])  # both voted labels agree with the crowd
+    assert ferplus_agreement(probabilities, labels, rows, votes) == {
+        "count": 2,
+        "accuracy": 0.5,
+        "label_agreement": 1.0,
+    }
+
+
+def test_ferplus_agreement_is_undefined_for_six_classes_or_no_votes() -> None:
+    votes = np.zeros((2, 7), dtype=np.float32)
+    rows = np.array([0, 1])
+    assert ferplus_agreement(np.full((2, 6), 1 / 6), np.zeros(2, int), rows, votes) is None
+    assert ferplus_agreement(np.full((2, 7), 1 / 7), np.zeros(2, int), rows, votes) is None
 
 
 def test_merge_to_six_adds_disgust_to_angry() -> None:
