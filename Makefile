@@ -39,8 +39,9 @@ setup: $(VENV)/.installed-cpu,dev,train$(TORCH_EXTRA)  ## create .venv and insta
 run: $(VENV)/.installed-cpu  ## replay VIDEO (default: the bundled sample) into OUT/
 	$(BIN)/emostream replay $(VIDEO) --out $(OUT)
 
-lint: setup  ## ruff + mypy
+lint: setup  ## ruff (check + format) + mypy
 	$(BIN)/ruff check services training tests tools bench
+	$(BIN)/ruff format --check services training tests tools bench
 	$(BIN)/mypy services training
 
 protos: setup  ## regenerate the gRPC stubs (services/protos/v1) from protos/emostream/v1/*.proto

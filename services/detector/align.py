@@ -44,9 +44,9 @@ class AlignGeometry:
         return np.array([[cx - half, cy], [cx + half, cy]], dtype=np.float32)
 
 
-def alignment_matrix(right_eye: np.ndarray, left_eye: np.ndarray, geometry: AlignGeometry, scale: float = 1.0) -> (
-    np.ndarray
-):
+def alignment_matrix(
+    right_eye: np.ndarray, left_eye: np.ndarray, geometry: AlignGeometry, scale: float = 1.0
+) -> np.ndarray:
     """The 2x3 affine matrix taking frame pixels to crop pixels (of a crop ``scale`` times larger).
 
     ``right_eye`` is the subject's right eye (BlazeFace keypoint 0, on the image's left).
@@ -84,8 +84,9 @@ def align_crop(image_bgr: np.ndarray, keypoints: np.ndarray, geometry: AlignGeom
     return crop
 
 
-def outside_fraction(keypoints: np.ndarray, frame_hw: tuple[int, int], geometry: AlignGeometry | None = None,
-                     grid: int = 8) -> float:
+def outside_fraction(
+    keypoints: np.ndarray, frame_hw: tuple[int, int], geometry: AlignGeometry | None = None, grid: int = 8
+) -> float:
     """Fraction of the aligned crop that lies outside the frame (filled by replicated border).
 
     Samples a ``grid`` x ``grid`` lattice of crop pixels and maps it back to the frame.

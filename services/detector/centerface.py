@@ -75,8 +75,9 @@ class CenterFaceDetector:
 
     def __init__(self, config: CenterFaceConfig | None = None) -> None:
         self.config = config or CenterFaceConfig()
-        self.session = create_session(self.config.model_path or MODEL_DIR / "centerface.onnx",
-                                      self.config.intra_op_threads)
+        self.session = create_session(
+            self.config.model_path or MODEL_DIR / "centerface.onnx", self.config.intra_op_threads
+        )
         self.input_name = self.session.get_inputs()[0].name
 
     def detect(self, image_bgr: np.ndarray, thorough: bool = True) -> list[FaceDetection]:

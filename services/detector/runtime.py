@@ -16,9 +16,9 @@ class ModelNotFoundError(FileNotFoundError):
     """A detector's ONNX file is missing: run ``python tools/convert_face_detectors.py``."""
 
 
-def create_session(path: Path, intra_op_threads: int = 1, providers: tuple[str, ...] = ("CPUExecutionProvider",)) -> (
-    ort.InferenceSession
-):
+def create_session(
+    path: Path, intra_op_threads: int = 1, providers: tuple[str, ...] = ("CPUExecutionProvider",)
+) -> ort.InferenceSession:
     """A sequential ORT session with ``intra_op_threads`` threads and no busy-waiting between runs.
 
     Spinning is off so that idle detector threads do not steal the CPU from decoding and

@@ -39,4 +39,3 @@ def fetch(client: Any, message: stream_pb2.Frame) -> bytes | None:
         return message.image
     data = client.get(message.image_key)
     return None if data is None else bytes(data)
-

@@ -1,9 +1,9 @@
 """An HTTP MJPEG camera for tests: ``multipart/x-mixed-replace`` JPEG frames of a video, in real time, looped.
 
-    server = MjpegServer(Path("clip.mp4")).start()     # a daemon thread on a free loopback port
-    server.url                                          # http://127.0.0.1:PORT/stream.mjpg
-    server.paused.set()                                 # a stalled camera: connected, sending nothing
-    server.stop()
+server = MjpegServer(Path("clip.mp4")).start()     # a daemon thread on a free loopback port
+server.url                                          # http://127.0.0.1:PORT/stream.mjpg
+server.paused.set()                                 # a stalled camera: connected, sending nothing
+server.stop()
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from emostream.detector.align import AlignGeometry, FaceAligner, align_crop, ali
 MakeFace = Callable[..., FaceDetection]
 
 
-
 def blob_image(points: np.ndarray, shape: tuple[int, int], sigma: float) -> np.ndarray:
     """A BGR frame with a bright Gaussian blob at each point (dark elsewhere)."""
     yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)

@@ -8,7 +8,6 @@ from emostream.detector.cascade import merge
 MakeFace = Callable[..., FaceDetection]
 
 
-
 def test_merge_fuses_the_same_face_from_two_passes(make_face: MakeFace) -> None:
     a = make_face(cx=100, cy=100)
     b = make_face(cx=103, cy=100)

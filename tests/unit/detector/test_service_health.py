@@ -61,5 +61,7 @@ def test_settings_read_the_environment_and_refuse_unknown_keys(monkeypatch: pyte
 def test_the_stage_settings_default_to_the_embedded_pipelines() -> None:
     pipeline, embedded = DetectorSettings().pipeline(), PipelineSettings()
     assert (pipeline.detector, pipeline.thorough_every, pipeline.model) == (
-        embedded.detector, embedded.thorough_every, embedded.model
+        embedded.detector,
+        embedded.thorough_every,
+        embedded.model,
     )

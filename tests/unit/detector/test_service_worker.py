@@ -107,9 +107,7 @@ def test_classifier_down_keeps_the_entry_pending_until_it_is_back(
     thread.join(5)
 
 
-def test_a_dead_consumers_pending_entries_are_claimed(
-    client: fakeredis.FakeRedis, make_worker: MakeWorker
-) -> None:
+def test_a_dead_consumers_pending_entries_are_claimed(client: fakeredis.FakeRedis, make_worker: MakeWorker) -> None:
     publish(client, 3)
     worker = make_worker("survivor")
     worker.discover()
@@ -128,9 +126,7 @@ def test_a_dead_consumers_pending_entries_are_claimed(
     assert pending(client) == 0
 
 
-def test_end_of_stream_alone_is_forwarded(
-    client: fakeredis.FakeRedis, make_worker: MakeWorker
-) -> None:
+def test_end_of_stream_alone_is_forwarded(client: fakeredis.FakeRedis, make_worker: MakeWorker) -> None:
     client.xadd(frames_stream(CAM), encode_entry(end_of_stream_frame(CAM, 0, 0.0, 1.0)))
     worker = make_worker()
     drain(worker, rounds=3)
@@ -207,9 +203,7 @@ def test_a_live_backlog_is_answered_by_its_newest_frame_and_the_rest_skipped(
     assert worker.metrics.registry.get_sample_value("emostream_detector_frames_total", {"camera": CAM}) == 1
 
 
-def test_a_replay_backlog_is_never_skipped(
-    client: fakeredis.FakeRedis, make_worker: MakeWorker
-) -> None:
+def test_a_replay_backlog_is_never_skipped(client: fakeredis.FakeRedis, make_worker: MakeWorker) -> None:
     publish(client, 10)
     worker = make_worker()
     drain(worker)
