@@ -14,6 +14,8 @@ BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
 OPTIONS ?= training/checkpoints/shallow_cnn $(addprefix training/checkpoints/options/shallow_cnn-,ferplus-soft ferplus-majority 6-classes)
 MODEL_NAME ?= emonet
 MODEL_VERSION ?= 2
+# the run `make train` continues: the one in progress (RUN stays the shipped model's, for export/eval)
+TRAIN_RUN ?= training/checkpoints/emonet-v3
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: help setup run up down stack-status bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
@@ -76,8 +78,8 @@ test-integration: setup
 validate-deploy: setup  ## offline checks: docker-compose.yml, deploy/ (Dockerfile, k8s, Prometheus rules, Grafana)
 	$(BIN)/pytest -q tests/integration/test_deploy_config.py
 
-train: setup  ## train (or resume) the model in RUN/ on FER_DATA
-	$(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(RUN)
+train: setup  ## train (or resume where it stopped) the run in TRAIN_RUN/ on FER_DATA
+	$(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN)
 
 train-smoke: setup  ## tiny end-to-end training + export + runtime check (< 2 min)
 	rm -rf build/smoke
