@@ -1,40 +1,58 @@
-"""Knowledge distillation: a trained emostream ONNX model (the teacher) gives soft targets for each augmented batch.
+"""Knowledge distillation: trained emostream ONNX models (the teacher) give soft targets for each augmented batch.
 
 The student learns from ``(1 - weight) * labels + weight * teacher``, where the teacher sees exactly the augmented
 images the student sees, averaged over a horizontal flip (the teacher's flip-TTA score is higher than its plain
 one). The teacher's ONNX graph outputs calibrated probabilities (its fitted temperature), which are the soft targets.
+Several models, comma-separated, make an ensemble teacher: the mean of their flip-averaged probabilities.
 
     python -m training.train --run-dir runs/emonet-v3 --arch emonet_wide --teacher models/emonet.onnx \\
         --teacher-weight 0.5 --epochs 200
+    python -m training.train --run-dir runs/emonet-v4 --arch emonet_wide \\
+        --teacher training/teachers/emonet-v2.int8.onnx,training/teachers/emonet-v3.int8.onnx --epochs 200
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 
-class Teacher:
-    """An exported model run with ONNX Runtime on (N, 48, 48) float32 images in [0, 1]."""
+def teacher_paths(spec: str) -> list[Path]:
+    """``--teacher``'s value: one ONNX path, or several separated by commas (an ensemble)."""
+    paths = [Path(part.strip()) for part in spec.split(",") if part.strip()]
+    if not paths:
+        raise ValueError(f"--teacher {spec!r} names no model")
+    return paths
 
-    def __init__(self, path: Path, threads: int = 0) -> None:
+
+class Teacher:
+    """Exported models run with ONNX Runtime on (N, 48, 48) float32 images in [0, 1]; several make an ensemble."""
+
+    def __init__(self, paths: Path | Sequence[Path], threads: int = 0) -> None:
         import onnxruntime as ort
 
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no teacher model")
+        paths = [paths] if isinstance(paths, Path) else list(paths)
+        for path in paths:
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: no teacher model")
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.input = self.session.get_inputs()[0].name
+        self.sessions = [ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"]) for p in paths]
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """(N, 48, 48) float32 in [0, 1] -> (N, C) probabilities, the mean over the image and its mirror."""
+        """(N, 48, 48) float32 in [0, 1] -> (N, C) probabilities: the mean over the models, the image and its mirror."""
         batch = images.astype(np.float32)[..., None]
         both = np.concatenate([batch, batch[:, :, ::-1]], axis=0)
-        probabilities = np.asarray(self.session.run(None, {self.input: both})[0], dtype=np.float32)
-        return 0.5 * (probabilities[: len(images)] + probabilities[len(images) :])
+        total: np.ndarray | None = None
+        for session in self.sessions:
+            out = np.asarray(session.run(None, {session.get_inputs()[0].name: both})[0], dtype=np.float32)
+            total = out if total is None else total + out
+        assert total is not None
+        total /= len(self.sessions)
+        return 0.5 * (total[: len(images)] + total[len(images) :])
 
 
 def blend(targets: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 
 from training.augment import AugmentConfig, augment_batch, mixup
 from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fer2013, to_six_classes
-from training.distill import Teacher, blend
+from training.distill import Teacher, blend, teacher_paths
 from training.resume_state import load_state, save_state
 
 RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
@@ -48,7 +48,7 @@ class TrainConfig:
     seed: int = 1234
     max_train_samples: int = 0
     precision: str = "float32"  # or mixed_bfloat16: ~1.2-1.3x faster on CPUs with AVX512_BF16
-    teacher: str = ""  # an exported ONNX model whose flip-averaged probabilities are blended into the targets
+    teacher: str = ""  # exported ONNX model(s), comma-separated; flip-averaged probabilities blended into the targets
     teacher_weight: float = 0.5
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
@@ -73,7 +73,7 @@ class FerSequence:
                 super().__init__(workers=workers, use_multiprocessing=False)
                 self.images, self.targets, self.weights, self.config = images, targets, weights, config
                 self.epoch = epoch
-                self.teacher = Teacher(Path(config.teacher)) if config.teacher else None
+                self.teacher = Teacher(teacher_paths(config.teacher)) if config.teacher else None
                 self._order = self._shuffle()
 
             def _shuffle(self) -> np.ndarray:
@@ -194,13 +194,13 @@ def train(config: TrainConfig, run_dir: Path, resume: bool, stop_after: int | No
     else:
         model = build_model(config, steps)
         history_path.unlink(missing_ok=True)
+    if initial_epoch >= config.epochs:  # before the teacher check: a finished run's teacher may have moved on
+        print("run already complete", flush=True)
+        return last
     extra = {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)}
     if config.teacher:
         extra["teacher_sha256"] = check_teacher(config, config_path if initial_epoch else None)
     config_path.write_text(json.dumps(asdict(config) | extra, indent=2))
-    if initial_epoch >= config.epochs:
-        print("run already complete", flush=True)
-        return last
     sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
     dev_y = np.eye(config.classes, dtype=np.float32)[dev.labels]
@@ -224,8 +224,9 @@ def train(config: TrainConfig, run_dir: Path, resume: bool, stop_after: int | No
 
 
 def check_teacher(config: TrainConfig, saved_config: Path | None) -> str:
-    """The teacher's sha256; on resume it must be the file the run started with (models/ may hold a newer one)."""
-    digest = file_sha256(Path(config.teacher))
+    """The teacher's sha256 (comma-separated for an ensemble); on resume it must be the files the run started with
+    (models/ may hold a newer export)."""
+    digest = ",".join(file_sha256(path) for path in teacher_paths(config.teacher))
     if saved_config is not None:
         started = json.loads(saved_config.read_text()).get("teacher_sha256")
         if started and started != digest:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.distill import Teacher, blend
+from training.distill import Teacher, blend, teacher_paths
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "emonet.onnx"
 
@@ -33,6 +33,23 @@ def test_teacher_gives_the_same_probabilities_for_an_image_and_its_mirror() -> N
     np.testing.assert_allclose(teacher.probabilities(images[:, :, ::-1]), probabilities, atol=1e-6)
 
 
+def test_an_ensemble_teacher_averages_its_models() -> None:
+    pytest.importorskip("onnxruntime")
+    int8 = SHIPPED.with_name("emonet.int8.onnx")
+    images = np.random.default_rng(1).random((3, 48, 48), dtype=np.float32)
+    one, other = Teacher(SHIPPED, threads=1).probabilities(images), Teacher(int8, threads=1).probabilities(images)
+    both = Teacher([SHIPPED, int8], threads=1).probabilities(images)
+    np.testing.assert_allclose(both, 0.5 * (one + other), atol=1e-6)
+    assert not np.allclose(one, other, atol=1e-4)  # two different models, so the mean is not either one
+
+
+def test_teacher_paths_split_an_ensemble_on_commas() -> None:
+    assert teacher_paths("a.onnx") == [Path("a.onnx")]
+    assert teacher_paths("a.onnx, b.onnx,") == [Path("a.onnx"), Path("b.onnx")]
+    with pytest.raises(ValueError, match="names no model"):
+        teacher_paths(" , ")
+
+
 def test_a_missing_teacher_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no teacher model"):
         Teacher(tmp_path / "absent.onnx")
@@ -48,5 +65,21 @@ def test_a_resumed_run_refuses_a_teacher_other_than_the_one_it_started_with(tmp_
     saved.write_text(json.dumps({"teacher_sha256": check_teacher(config, None)}))
     assert check_teacher(config, saved)  # the same file: fine
     teacher.write_bytes(b"a newer export")
+    with pytest.raises(ValueError, match="not the one this run started with"):
+        check_teacher(config, saved)
+
+
+def test_an_ensemble_teacher_is_checked_model_by_model(tmp_path: Path) -> None:
+    from training.train import TrainConfig, check_teacher
+
+    first, second = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    first.write_bytes(b"a")
+    second.write_bytes(b"b")
+    config = TrainConfig(teacher=f"{first},{second}")
+    digest = check_teacher(config, None)
+    assert len(digest.split(",")) == 2
+    saved = tmp_path / "config.json"
+    saved.write_text(json.dumps({"teacher_sha256": digest}))
+    second.write_bytes(b"b, re-exported")
     with pytest.raises(ValueError, match="not the one this run started with"):
         check_teacher(config, saved)
