@@ -6,16 +6,16 @@ BIN := $(VENV)/bin
 VIDEO ?= examples/astronaut.mp4
 OUT ?= out
 FER_DATA ?= ../shared/data/fer2013/fer2013_train_val.npz
-RUN ?= training/checkpoints/emonet-v2
+RUN ?= training/checkpoints/emonet-v3
 # the committed weights of the run's last epoch: a clean checkout exports and evaluates the shipped model from it
 CHECKPOINT ?= $(RUN)/resume.npz
 BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
 # the label options (FER+ soft / majority labels, 6 classes): the shallow CNN's recipe with one change each
 OPTIONS ?= training/checkpoints/shallow_cnn $(addprefix training/checkpoints/options/shallow_cnn-,ferplus-soft ferplus-majority 6-classes)
 MODEL_NAME ?= emonet
-MODEL_VERSION ?= 2
+MODEL_VERSION ?= 3
 # the run `make train` continues: the one in progress (RUN stays the shipped model's, for export/eval)
-TRAIN_RUN ?= training/checkpoints/emonet-v3
+TRAIN_RUN ?= training/checkpoints/emonet-v4
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: help setup run up down stack-status bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean

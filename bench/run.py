@@ -106,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         timings[name] = round(time.perf_counter() - started, 1)
         print(f"[bench] {name}: {timings[name]} s", file=sys.stderr, flush=True)
     host = machine()
+    flags = " ".join(host["cpu_flags"]) or "no vector extensions read"
     notes = [
-        f"{now:%Y-%m-%d %H:%M} UTC on {host['host']}: {host['cpu']}, {host['cores']} cores, "
+        f"{now:%Y-%m-%d %H:%M} UTC on {host['host']}: {host['cpu']} ({flags}), {host['cores']} cores, "
         f"Python {host['python']}" + (" — **quick run: tiny repeats, targets not asserted**" if args.quick else ""),
         "Absolute times hold for this machine only; ratios are taken in the same run.",
         f"Seconds per benchmark: {timings}",

@@ -58,3 +58,16 @@ def test_stop_after_splits_a_run_and_workers_change_no_batch(tmp_path: Path) -> 
     assert sorted(one.files) == sorted(two.files)
     for key in one.files:
         np.testing.assert_allclose(one[key], two[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_a_resumed_call_may_run_at_another_precision_and_the_run_keeps_its_own(tmp_path: Path) -> None:
+    data, run = _tiny_fer(tmp_path / "fer.npz"), tmp_path / "run"
+    config = TrainConfig(data=str(data), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32)
+    train(config, run, resume=False, stop_after=1)
+    train(config, run, resume=True, precision="mixed_bfloat16")  # last.keras is float32: rebuilt from resume.npz
+
+    epochs = [json.loads(line) for line in (run / "timing.jsonl").read_text().splitlines()]
+    assert [epoch["precision"] for epoch in epochs] == ["float32", "mixed_bfloat16"]
+    assert json.loads((run / "config.json").read_text())["precision"] == "float32"
+    assert len((run / "history.csv").read_text().splitlines()) == 1 + 2
+    assert load_checkpoint(run / "resume.npz").name == "emonet"
