@@ -11,29 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from emostream.core.host import cpu_model_and_flags
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
-# the vector extensions that decide ONNX Runtime's speed: two VMs both called "AMD EPYC" differed 3x
-SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
-
-
 def machine() -> dict[str, Any]:
-    cpu, flags = "unknown", set[str]()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == "unknown":
-                cpu = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
+    cpu, flags = cpu_model_and_flags()
     return {
         "host": socket.gethostname(),
         "cpu": cpu,
-        "cpu_flags": [flag for flag in SPEED_FLAGS if flag in flags],
+        "cpu_flags": flags,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
     }

@@ -103,15 +103,35 @@ class TimelineClient:
 
     def watch(
         self, cameras: Sequence[str] = (), after_id: str = "", types: Sequence[int] = (), timeout: float | None = None
-    ) -> Iterator[stream_pb2.Event]:
+    ) -> EventStream:
         """Events as they happen (blocks between them); ``timeout`` bounds the whole stream."""
         request = timeline_pb2.WatchEventsRequest(cameras=list(cameras), after_id=after_id, types=list(types))
-        call = self._stub.WatchEvents(request, timeout=timeout, metadata=self._metadata)
+        return EventStream(self._stub.WatchEvents(request, timeout=timeout, metadata=self._metadata), self.target)
+
+
+class EventStream:
+    """The events of one ``WatchEvents`` call, as they come. ``cancel()`` ends the iteration cleanly from another
+    thread or from a signal handler, without raising into gRPC's own locking as a KeyboardInterrupt would."""
+
+    def __init__(self, call: Any, target: str) -> None:
+        self._call, self._target = call, target
+        self._events = self._read()
+
+    def _read(self) -> Iterator[stream_pb2.Event]:
         try:
-            yield from call
+            yield from self._call
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.CANCELLED:
                 return
-            raise TimelineRpcError(self.target, "WatchEvents", error.code(), error.details() or "") from error
+            raise TimelineRpcError(self._target, "WatchEvents", error.code(), error.details() or "") from error
         finally:
-            call.cancel()
+            self._call.cancel()
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> stream_pb2.Event:
+        return next(self._events)
+
+    def cancel(self) -> None:
+        self._call.cancel()

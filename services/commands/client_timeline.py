@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from emostream.core.errors import EmostreamError
 from emostream.protos.v1 import stream_pb2, timeline_pb2
 
 if TYPE_CHECKING:
-    from emostream.aggregator.client import TimelineClient
+    from emostream.aggregator.client import EventStream, TimelineClient
 
 DEFAULT_TARGET = "127.0.0.1:50053"
 TOKEN_ENV = "EMOSTREAM_AGGREGATOR_TOKEN"
@@ -126,13 +127,24 @@ def event_line(event: stream_pb2.Event) -> str:
     return text
 
 
+def _stop(stream: EventStream) -> None:
+    """Ctrl-C ends the stream (the loop then exits cleanly); a second Ctrl-C interrupts as usual."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stream.cancel()
+
+
 def run_watch(args: argparse.Namespace) -> int:
     types = [EVENT_TYPES[name] for name in args.type or ()]
     try:
         with _client(args) as client:
-            for event in client.watch(args.cameras, after_id=args.after, types=types):
-                print(_json(event) if args.json else event_line(event), flush=True)
-    except KeyboardInterrupt:
+            stream = client.watch(args.cameras, after_id=args.after, types=types)
+            previous = signal.signal(signal.SIGINT, lambda *_: _stop(stream))
+            try:
+                for event in stream:
+                    print(_json(event) if args.json else event_line(event), flush=True)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+    except KeyboardInterrupt:  # before the stream was open, or a second Ctrl-C
         return 0
     except EmostreamError as error:
         return fail(str(error))

@@ -122,7 +122,8 @@ def _speed_lines(speed: dict[str, Any] | None) -> list[str]:
         return []
     ratios, measured = speed["ratio_to_first"], speed["crops_per_s"]
     rates = ", ".join(f"{name} {rate:,.0f} crops/s ({ratios[name]:.2f}x)" for name, rate in measured.items())
-    header = f"ONNX Runtime, CPU, {speed['cores']} cores, batch {speed['batch']}, median of {speed['repeats']} calls"
+    cpu = speed.get("cpu", "CPU")  # reports written before the CPU was recorded lack it
+    header = f"ONNX Runtime, {cpu}, {speed['cores']} cores, batch {speed['batch']}, median of {speed['repeats']} calls"
     return [f"Speed through the runtime engine ({header}, one run): {rates}. `make bench` compares them with the "
             "`fer` package.", ""]  # fmt: skip
 

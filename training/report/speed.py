@@ -32,6 +32,7 @@ def crops_per_second(run: Callable[[np.ndarray], object], crops: np.ndarray, bat
 def model_speeds(models: dict[str, Path], crops: np.ndarray, batch: int = 64, repeats: int = 30) -> dict[str, Any]:
     """Crops/s of each ``{format: path}`` that exists (CPU provider, all cores), and each one's ratio to the first."""
     from emostream.classifier.engine import OnnxEmotionClassifier
+    from emostream.core.host import cpu_description
 
     speeds: dict[str, float] = {}
     for name, path in models.items():
@@ -43,6 +44,7 @@ def model_speeds(models: dict[str, Path], crops: np.ndarray, batch: int = 64, re
         "batch": batch,
         "repeats": repeats,
         "cores": os.cpu_count(),
+        "cpu": cpu_description(),
         "crops_per_s": speeds,
         "ratio_to_first": {name: round(value / first, 2) for name, value in speeds.items()} if first else {},
     }

@@ -108,12 +108,13 @@ def test_train_command_lists_the_options_that_differ() -> None:
 
 def test_card_states_the_measured_int8_speed_up(fake_report: dict[str, Any]) -> None:
     fake_report["speed"] = {
-        "batch": 64, "repeats": 30, "cores": 2,
+        "batch": 64, "repeats": 30, "cores": 2, "cpu": "AMD EPYC (avx2 fma)",
         "crops_per_s": {"onnx": 2400.0, "onnx-int8": 7800.0},
         "ratio_to_first": {"onnx": 1.0, "onnx-int8": 3.25},
     }  # fmt: skip
     card = render_card(fake_report, "../reports/emonet")
     assert "onnx-int8 7,800 crops/s (3.25x)" in card and "batch 64, median of 30 calls" in card
+    assert "ONNX Runtime, AMD EPYC (avx2 fma), 2 cores" in card
 
 
 def _option(name: str, labels: str, classes: int, accuracy: float, six: float, ferplus: float | None) -> dict[str, Any]:
