@@ -8,17 +8,7 @@ import grpc
 import pytest
 
 from emostream.aggregator.client import EventStream, TimelineRpcError
-
-
-class _Failed(grpc.RpcError):
-    def __init__(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def code(self) -> grpc.StatusCode:
-        return self._code
-
-    def details(self) -> str:
-        return "gone"
+from tests.support.fake_rpc import FakeRpcError
 
 
 class _FakeCall:
@@ -30,9 +20,9 @@ class _FakeCall:
     def __iter__(self) -> Iterator[str]:
         for event in self.events:
             if self.cancels:
-                raise _Failed(grpc.StatusCode.CANCELLED)
+                raise FakeRpcError(grpc.StatusCode.CANCELLED)
             yield event
-        raise _Failed(self.error or grpc.StatusCode.CANCELLED)
+        raise FakeRpcError(self.error or grpc.StatusCode.CANCELLED)
 
     def cancel(self) -> None:
         self.cancels += 1

@@ -15,6 +15,7 @@ from emostream.classifier.wire import (
     probabilities_response,
 )
 from emostream.protos.v1 import classifier_pb2
+from tests.support.fake_rpc import FakeRpcError
 
 
 def test_crops_round_trip() -> None:
@@ -48,19 +49,8 @@ def test_each_error_maps_to_one_status() -> None:
     assert grpc_status(KeyError("x")) == grpc.StatusCode.INTERNAL
 
 
-class _Failure(grpc.RpcError):
-    def __init__(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def code(self) -> grpc.StatusCode:
-        return self._code
-
-    def details(self) -> str:
-        return f"fake {self._code.name}"
-
-
 def test_retries_unavailable_with_growing_backoff_then_succeeds() -> None:
-    outcomes: list[object] = [_Failure(grpc.StatusCode.UNAVAILABLE)] * 3 + ["ok"]
+    outcomes: list[object] = [FakeRpcError(grpc.StatusCode.UNAVAILABLE)] * 3 + ["ok"]
     pauses: list[float] = []
 
     def call() -> object:
@@ -80,7 +70,7 @@ def test_gives_up_at_once_on_other_codes_and_after_the_last_attempt(code: grpc.S
 
     def call() -> None:
         calls.append(1)
-        raise _Failure(code)
+        raise FakeRpcError(code)
 
     with pytest.raises(ClassifierRpcError, match=code.name) as caught:
         call_with_retry("host:1", "Classify", call, RetryPolicy(attempts=3), sleep=lambda _: None)
