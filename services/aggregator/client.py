@@ -9,7 +9,8 @@ Example::
         for camera in client.cameras():
             print(camera.name, camera.frames)
         timeline = client.timeline("door", include_frames=True)
-        for event in client.watch(["door"]):   # blocks; stop with Ctrl-C or client.close()
+        events = client.watch(["door"])    # events.cancel() ends it, from a thread or a signal handler
+        for event in events:                # blocks between events
             print(event.type, event.track_id)
 """
 
