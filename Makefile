@@ -16,7 +16,7 @@ MODEL_NAME ?= emonet
 MODEL_VERSION ?= 3
 # the run `make train` continues: the one in progress (RUN stays the shipped model's, for export/eval)
 TRAIN_RUN ?= training/checkpoints/emonet-v4
-# empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (3.5x slower on AVX2 alone)
+# empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (far slower on AVX2 alone)
 TRAIN_PRECISION ?=
 export TF_CPP_MIN_LOG_LEVEL := 3
 

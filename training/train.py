@@ -168,7 +168,7 @@ def train(
     ``workers``: threads that augment (and ask the teacher) ahead of the training step; on a GPU box with many
     cores they keep the GPU fed, on this 2-core CPU 1 is best. ``precision``: the Keras dtype policy of this
     call's epochs, None for the run's own (``config.precision``). It belongs to the machine, not the run:
-    mixed_bfloat16 is faster where the CPU has AVX512_BF16 and 3.5x slower where it has only AVX2, and the
+    mixed_bfloat16 is faster where the CPU has AVX512_BF16 and far slower where it has only AVX2, and the
     weights in ``resume.npz`` are float32 either way. ``timing.jsonl`` logs each epoch's policy."""
     import keras
 
