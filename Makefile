@@ -18,6 +18,9 @@ MODEL_VERSION ?= 3
 TRAIN_RUN ?= training/checkpoints/emonet-v4
 # empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (far slower on AVX2 alone)
 TRAIN_PRECISION ?=
+# empty: Keras's default (tensorflow); torch (the CPU wheel `make setup` adds) trained emonet-v4 1.4x faster on the
+# AVX2-only host of sessions 6-7 (timing.jsonl: epochs 5-7 on tensorflow, 8 on)
+TRAIN_BACKEND ?=
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: help setup run up down stack-status bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
@@ -81,7 +84,7 @@ validate-deploy: setup  ## offline checks: docker-compose.yml, deploy/ (Dockerfi
 	$(BIN)/pytest -q tests/integration/test_deploy_config.py
 
 train: setup  ## train (or resume where it stopped) the run in TRAIN_RUN/ on FER_DATA
-	$(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN) $(if $(TRAIN_PRECISION),--precision $(TRAIN_PRECISION))
+	$(if $(TRAIN_BACKEND),KERAS_BACKEND=$(TRAIN_BACKEND)) $(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN) $(if $(TRAIN_PRECISION),--precision $(TRAIN_PRECISION))
 
 train-smoke: setup  ## tiny end-to-end training + export + runtime check (< 2 min)
 	rm -rf build/smoke
