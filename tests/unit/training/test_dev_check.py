@@ -1,0 +1,60 @@
+"""training.dev_check: exported models scored on a run's own dev split, alone and as an ensemble."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.data import dev_split, load_npz
+from training.dev_check import DevScore, format_table, run_dev_split, score
+from training.distill import Teacher
+
+MODELS = Path(__file__).resolve().parents[3] / "models"
+
+
+def _run(tmp_path: Path, labels_from: Teacher | None = None) -> Path:
+    """A run folder whose data file holds 200 random faces; labels are ``labels_from``'s predictions, if given."""
+    images = np.random.default_rng(3).integers(0, 256, size=(200, 48, 48), dtype=np.uint8)
+    labels = np.arange(200) % 7
+    if labels_from is not None:
+        labels = labels_from.probabilities(images.astype(np.float32) / 255.0, flip=False).argmax(axis=1)
+    data = tmp_path / "fer.npz"
+    np.savez(data, x_train=images, y_train=labels, x_val=images[:7], y_val=labels[:7])
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"data": str(data), "dev_fraction": 0.25, "seed": 7}))
+    return run
+
+
+def test_the_dev_split_is_the_one_the_run_trained_without(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    expected = dev_split(load_npz(tmp_path / "fer.npz").split("train"), 0.25, 7)[1]
+    dev = run_dev_split(run)
+    assert 0 < len(dev) < 200
+    np.testing.assert_array_equal(dev.images, expected.images)
+    np.testing.assert_array_equal(dev.labels, expected.labels)
+
+
+def test_a_model_scored_on_its_own_predictions_is_right_on_every_image(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    shipped = MODELS / "emonet.onnx"
+    run = _run(tmp_path, labels_from=Teacher(shipped, threads=1))
+    scores = score([shipped, MODELS / "emonet.int8.onnx"], run_dev_split(run), threads=1)
+    assert [s.name for s in scores] == ["emonet.onnx", "emonet.int8.onnx", "emonet.onnx + emonet.int8.onnx"]
+    assert scores[0].accuracy == 1.0  # each dev image scored against its own label (the model predicts 2+ classes here)
+    assert all(0.0 <= s.flip_accuracy <= 1.0 for s in scores)
+
+
+def test_one_model_is_not_scored_twice_as_an_ensemble(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    scores = score([MODELS / "emonet.int8.onnx"], run_dev_split(_run(tmp_path)), threads=1)
+    assert len(scores) == 1
+
+
+def test_the_table_lists_every_score_as_a_percentage() -> None:
+    table = format_table([DevScore("a.onnx", 0.5, 0.625), DevScore("a.onnx + b.onnx", 0.7, 0.71)], 2879)
+    assert table.splitlines()[0] == "dev split: 2879 images"
+    assert "50.00%" in table and "62.50%" in table and "71.00%" in table
