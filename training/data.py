@@ -180,14 +180,6 @@ def dev_split(split: FerSplit, fraction: float, seed: int) -> tuple[FerSplit, Fe
     return split.subset(np.flatnonzero(~is_dev)), split.subset(np.flatnonzero(is_dev))
 
 
-def train_and_dev(data: FerData, classes: int, dev_fraction: float, seed: int) -> tuple[FerSplit, FerSplit]:
-    """Training (merged to 6 classes where asked), less its dev part: what a run trains on, and what it chooses on."""
-    train = data.split(SPLIT_TRAIN)
-    if classes == 6:
-        train = to_six_classes(train)
-    return dev_split(train, dev_fraction, seed)
-
-
 def _checked(split: FerSplit, where: str) -> FerSplit:
     if split.images.ndim != 3 or split.images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise DataFormatError(f"{where}: images have shape {split.images.shape}, expected (N, 48, 48)")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from training.augment import AugmentConfig, augment_batch, mixup
-from training.data import FerSplit, file_sha256, load_fer2013, train_and_dev
+from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fer2013, to_six_classes
 from training.distill import Teacher, blend, teacher_paths
 from training.resume_state import load_state, save_state
 
@@ -110,7 +110,10 @@ def class_weights(labels: np.ndarray, num_classes: int, power: float) -> np.ndar
 
 def prepare(config: TrainConfig) -> tuple[FerSplit, FerSplit, np.ndarray, str]:
     data = load_fer2013(Path(config.data))
-    train, dev = train_and_dev(data, config.classes, config.dev_fraction, config.seed)
+    train = data.split(SPLIT_TRAIN)
+    if config.classes == 6:
+        train = to_six_classes(train)
+    train, dev = dev_split(train, config.dev_fraction, config.seed)
     if config.max_train_samples:
         keep = np.random.default_rng(config.seed).permutation(len(train))[: config.max_train_samples]
         train = train.subset(np.sort(keep))
