@@ -18,8 +18,8 @@ MODEL_VERSION ?= 3
 TRAIN_RUN ?= training/checkpoints/emonet-v4
 # empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (far slower on AVX2 alone)
 TRAIN_PRECISION ?=
-# empty: Keras's default (tensorflow); torch (the CPU wheel `make setup` adds) trained emonet-v4 1.4-2.6x faster on the
-# AVX2-only host of sessions 6-7 (timing.jsonl: epochs 5-7 on tensorflow, 8 on)
+# empty: Keras's default (tensorflow); torch (the CPU wheel `make setup` adds) trained emonet-v4 about 1.4x faster on
+# the AVX2-only host of sessions 6-7 (timing.jsonl: epochs 5-7 on tensorflow, 8-11 on torch)
 TRAIN_BACKEND ?=
 export TF_CPP_MIN_LOG_LEVEL := 3
 

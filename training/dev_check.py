@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from emostream.classifier.engine import OnnxEmotionClassifier
+from emostream.commands.eval_model import predict
 from training.data import FerSplit
-from training.distill import Teacher
 from training.report.run_info import load_run_config
 from training.train import prepare
-
-BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -36,24 +35,30 @@ def run_dev_split(run_dir: Path, data: Path | None = None) -> FerSplit:
     return prepare(replace(config, data=str(data)) if data else config)[1]
 
 
-def accuracy(teacher: Teacher, split: FerSplit, flip: bool) -> float:
-    images = split.images.astype(np.float32) / 255.0
-    predictions = [
-        teacher.probabilities(images[start : start + BATCH], flip=flip).argmax(axis=1)
-        for start in range(0, len(images), BATCH)
-    ]
-    return float(np.mean(np.concatenate(predictions) == split.labels))
+def mean_accuracy(probabilities: list[np.ndarray], labels: np.ndarray) -> float:
+    return float(np.mean(np.mean(probabilities, axis=0).argmax(axis=1) == labels))
 
 
 def score(models: list[Path], split: FerSplit, threads: int = 0) -> list[DevScore]:
-    """Each model alone, then (for two or more) their ensemble: the mean of their probabilities."""
-    groups = [[model] for model in models] + ([models] if len(models) > 1 else [])
-    scores = []
-    for group in groups:
-        teacher = Teacher(group, threads=threads)
-        name = " + ".join(path.name for path in group)
-        scores.append(DevScore(name, accuracy(teacher, split, flip=False), accuracy(teacher, split, flip=True)))
-    return scores
+    """Each model alone, then (for two or more) their ensemble: the mean of their probabilities.
+
+    Scored through the runtime's path (``OnnxEmotionClassifier``, as ``emostream eval-model``); each model
+    runs once on the faces and once on their mirrors, and the flip-averaged and ensemble scores reuse those.
+    """
+    plain, mirrored = [], []
+    for path in models:
+        classifier = OnnxEmotionClassifier(path, providers=("CPUExecutionProvider",), intra_op_threads=threads)
+        plain.append(predict(classifier, split.images, tta=False))
+        mirrored.append(predict(classifier, split.images[:, :, ::-1], tta=False))
+    groups = [[index] for index in range(len(models))] + ([list(range(len(models)))] if len(models) > 1 else [])
+    return [
+        DevScore(
+            " + ".join(models[index].name for index in group),
+            mean_accuracy([plain[index] for index in group], split.labels),
+            mean_accuracy([plain[index] for index in group] + [mirrored[index] for index in group], split.labels),
+        )
+        for group in groups
+    ]
 
 
 def format_table(scores: list[DevScore], count: int) -> str:

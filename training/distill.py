@@ -43,14 +43,13 @@ class Teacher:
         self.sessions = [ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"]) for p in paths]
         self.inputs = [session.get_inputs()[0].name for session in self.sessions]
 
-    def probabilities(self, images: np.ndarray, flip: bool = True) -> np.ndarray:
-        """(N, 48, 48) float32 in [0, 1] -> (N, C) probabilities: the mean over the models (and, with ``flip``, over
-        the image and its mirror)."""
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """(N, 48, 48) float32 in [0, 1] -> (N, C) probabilities: the mean over the models, the image and its mirror."""
         batch = images.astype(np.float32)[..., None]
-        both = np.concatenate([batch, batch[:, :, ::-1]], axis=0) if flip else batch
+        both = np.concatenate([batch, batch[:, :, ::-1]], axis=0)
         outputs = [session.run(None, {name: both})[0] for session, name in zip(self.sessions, self.inputs, strict=True)]
         mean = np.asarray(np.mean(outputs, axis=0), dtype=np.float32)
-        return 0.5 * (mean[: len(images)] + mean[len(images) :]) if flip else mean
+        return 0.5 * (mean[: len(images)] + mean[len(images) :])
 
 
 def blend(targets: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
