@@ -25,6 +25,7 @@ import numpy as np
 from emostream.core.labels import class_names
 from training.checkpoint import load_checkpoint
 from training.data import SPLIT_VAL, load_fer2013, to_six_classes
+from training.int8 import to_int8
 from training.report.run_info import load_run_config
 from training.train import TrainConfig, prepare
 
@@ -81,66 +82,6 @@ def to_tflite(model: Any, path: Path) -> None:
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     path.write_bytes(converter.convert())
-
-
-def float_kept_nodes(graph_nodes: list[Any]) -> list[str]:
-    """The first convolution and the classifier stay in float32: the rest is quantised.
-
-    The first convolution reads the per-image standardised face, whose few extreme pixels
-    stretch a uint8 range until the common ones lose their detail; the classifier's seven
-    logits are where a small error flips a decision. Chosen on emonet-v3's dev split, never
-    on PublicTest (a one-off comparison of calibrations; the card reports the result's accuracy and speed).
-    """
-    convs = [node.name for node in graph_nodes if node.op_type == "Conv"]
-    heads = [node.name for node in graph_nodes if node.op_type in ("Gemm", "MatMul")]
-    return convs[:1] + heads[-1:]
-
-
-def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray) -> None:
-    """Static int8 quantisation (QDQ, per-channel weights), calibrated on dev crops."""
-    import onnx
-    import onnxruntime as ort
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quant_pre_process,
-        quantize_static,
-    )
-
-    input_name = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).get_inputs()[0].name
-    batches = [calibration[i : i + 64] for i in range(0, len(calibration), 64)]
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self._batches = iter(batches)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            batch = next(self._batches, None)
-            return None if batch is None else {input_name: batch}
-
-    prepared = int8_path.with_suffix(".pre.onnx")
-    quant_pre_process(str(onnx_path), str(prepared))
-    kept_float = float_kept_nodes(list(onnx.load(str(prepared)).graph.node))
-    quantize_static(
-        str(prepared),
-        str(int8_path),
-        Reader(),
-        quant_format=QuantFormat.QDQ,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        nodes_to_exclude=kept_float,
-    )
-    prepared.unlink()
-
-    proto = onnx.load(str(int8_path))
-    source = onnx.load(str(onnx_path))
-    del proto.metadata_props[:]
-    for entry in source.metadata_props:
-        added = proto.metadata_props.add()
-        added.key, added.value = entry.key, entry.value + ("-int8" if entry.key == "version" else "")
-    onnx.save(proto, str(int8_path))
 
 
 def onnx_probabilities(path: Path, images: np.ndarray) -> np.ndarray:
