@@ -84,6 +84,11 @@ def to_tflite(model: Any, path: Path) -> None:
     path.write_bytes(converter.convert())
 
 
+def model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 faces (N, 48, 48) as the exported graph's input: float32 (N, 48, 48, 1) in [0, 1]."""
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
 def onnx_probabilities(path: Path, images: np.ndarray) -> np.ndarray:
     import onnxruntime as ort
 
@@ -140,14 +145,14 @@ def export(checkpoint: Path, name: str, version: str, out_dir: Path, formats: tu
     config, _ = load_run_config(checkpoint.parent)
     model = float32_model(load_checkpoint(checkpoint), config)
     _, dev, _, data_hash = prepare(config)
-    dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
+    dev_x = model_input(dev.images)
     temperature = fit_temperature(np.asarray(model.predict(dev_x, batch_size=256, verbose=0)), dev.labels)
     calibrated = calibrated_model(model, temperature)
 
     val = load_fer2013(Path(config.data)).split(SPLIT_VAL)
     if config.classes == 6:
         val = to_six_classes(val)
-    val_x = (val.images.astype(np.float32) / 255.0)[..., None]
+    val_x = model_input(val.images)
     reference = np.asarray(calibrated.predict(val_x, batch_size=256, verbose=0))
 
     out_dir.mkdir(parents=True, exist_ok=True)

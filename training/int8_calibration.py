@@ -13,14 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from training.dev_check import run_dev_split
-from training.export import onnx_probabilities
+from training.export import model_input, onnx_probabilities
 from training.int8 import RECIPES, SHIPPED, Int8Recipe, recipe_named, to_int8
+from training.report.speed import model_speeds
 
 CALIBRATION_FACES = 1024  # the dev faces ``make export`` calibrates its int8 model on
 
@@ -34,18 +35,6 @@ class RecipeScore:
     crops_per_s: float | None = None
 
 
-def as_model_input(images: np.ndarray) -> np.ndarray:
-    return (images.astype(np.float32) / 255.0)[..., None]
-
-
-def crops_per_s(model: Path, crops: np.ndarray, repeats: int) -> float:
-    from emostream.classifier.engine import OnnxEmotionClassifier
-    from training.report.speed import crops_per_second
-
-    engine = OnnxEmotionClassifier(model, ("CPUExecutionProvider",))
-    return round(crops_per_second(engine.classify, crops, 64, repeats), 1)
-
-
 def compare(
     model: Path,
     images: np.ndarray,
@@ -57,7 +46,7 @@ def compare(
     """float32 first, then each recipe, on ``images[calibration:]``; ``speed_repeats`` > 0 also times each one."""
     if not 0 < calibration < len(images):
         raise ValueError(f"--calibration {calibration}: needs 1..{len(images) - 1} of the {len(images)} dev faces")
-    x = as_model_input(images)
+    x = model_input(images)
     held_x, held_labels = x[calibration:], labels[calibration:]
     reference = onnx_probabilities(model, held_x)
 
@@ -68,16 +57,18 @@ def compare(
             accuracy=float((probabilities.argmax(1) == held_labels).mean()),
             agreement=float((probabilities.argmax(1) == reference.argmax(1)).mean()),
             max_abs_prob_diff=float(np.abs(probabilities - reference).max()),
-            crops_per_s=crops_per_s(path, images[calibration:], speed_repeats) if speed_repeats else None,
         )
 
-    scores = [score("float32", model)]
+    paths = {"float32": model}
     with tempfile.TemporaryDirectory(prefix="int8-") as work:
         for recipe in recipes:
-            path = Path(work) / f"{recipe.name}.onnx"
-            to_int8(model, path, x[:calibration], recipe)
-            scores.append(score(recipe.name, path))
-    return scores
+            paths[recipe.name] = Path(work) / f"{recipe.name}.onnx"
+            to_int8(model, paths[recipe.name], x[:calibration], recipe)
+        scores = [score(name, path) for name, path in paths.items()]
+        if not speed_repeats:
+            return scores
+        speeds = model_speeds(paths, images[calibration:], batch=64, repeats=speed_repeats)["crops_per_s"]
+    return [replace(s, crops_per_s=speeds[s.recipe]) for s in scores]
 
 
 def format_table(scores: list[RecipeScore], held: int) -> str:
