@@ -68,3 +68,29 @@ def test_recipes_are_found_by_name_and_bad_ones_say_what_is_wrong() -> None:
         recipe_named("fp4")
     with pytest.raises(ValueError, match="calibration 'kl'"):
         Int8Recipe("x", calibration="kl")
+
+
+def _activation_scales(path: Path) -> dict[str, float]:
+    graph = onnx.load(str(path)).graph
+    constants = {i.name: onnx.numpy_helper.to_array(i) for i in graph.initializer}
+    return {
+        n.input[0]: float(constants[n.input[1]])
+        for n in graph.node
+        if n.op_type == "QuantizeLinear" and constants[n.input[1]].size == 1
+    }
+
+
+def test_entropy_calibration_clips_ranges_minmax_keeps_whole(tmp_path: Path, calibration_faces: np.ndarray) -> None:
+    # quantize_static's own entropy calibrator (128 bins for 128 levels) had one candidate range, the full one
+    pytest.importorskip("onnxruntime")
+    to_int8(SHIPPED_MODEL, tmp_path / "minmax.onnx", calibration_faces, recipe_named("u8-minmax"))
+    entropy = Int8Recipe("entropy-512", calibration="entropy", entropy_bins=512)
+    to_int8(SHIPPED_MODEL, tmp_path / "entropy.onnx", calibration_faces, entropy)
+    minmax, clipped = _activation_scales(tmp_path / "minmax.onnx"), _activation_scales(tmp_path / "entropy.onnx")
+    shared = minmax.keys() & clipped.keys()
+    assert len(shared) >= 10
+    narrower = [name for name in shared if clipped[name] < 0.99 * minmax[name]]
+    assert len(narrower) >= len(shared) // 2
+    assert all(clipped[name] <= minmax[name] * 1.01 for name in shared)
+    with pytest.raises(ValueError, match="entropy_bins 64"):
+        Int8Recipe("x", calibration="entropy", entropy_bins=64)
