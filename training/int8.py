@@ -45,6 +45,8 @@ RECIPES = (
     Int8Recipe("u8-entropy", calibration="entropy"),
     Int8Recipe("s8-minmax", signed_activations=True),
     SHIPPED,
+    Int8Recipe("u8-percentile-float-ends", calibration="percentile", keep_first_and_last_float=True),
+    Int8Recipe("u8-entropy-float-ends", calibration="entropy", keep_first_and_last_float=True),
     Int8Recipe("s8-minmax-float-ends", signed_activations=True, keep_first_and_last_float=True),
 )
 
