@@ -106,12 +106,12 @@ def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray, recipe: I
     prepared = int8_path.with_suffix(".pre.onnx")
     quant_pre_process(str(onnx_path), str(prepared))
     kept_float = float_kept_nodes(list(onnx.load(str(prepared)).graph.node)) if recipe.keep_first_and_last_float else []
-    with tempfile.TemporaryDirectory(prefix="emostream-int8-") as scratch:
-        ranges_cache = None
-        if recipe.calibration == "entropy":
-            ranges_cache = Path(scratch) / "ranges.json"
-            _entropy_ranges(prepared, Reader(), recipe.entropy_bins, ranges_cache)
-        try:
+    try:
+        with tempfile.TemporaryDirectory(prefix="emostream-int8-") as scratch:
+            ranges_cache = None
+            if recipe.calibration == "entropy":
+                ranges_cache = Path(scratch) / "ranges.json"
+                _entropy_ranges(prepared, Reader(), recipe.entropy_bins, ranges_cache)
             quantize_static(
                 str(prepared),
                 str(int8_path),
@@ -125,8 +125,8 @@ def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray, recipe: I
                 extra_options=extra,
                 calibration_cache_path=ranges_cache,
             )
-        finally:
-            prepared.unlink(missing_ok=True)
+    finally:
+        prepared.unlink(missing_ok=True)
 
     proto = onnx.load(str(int8_path))
     source = onnx.load(str(onnx_path))
