@@ -6,6 +6,7 @@ compares it with the other recipes on a run's dev split, which is how it was cho
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,10 +109,11 @@ def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray, recipe: I
     kept_float = float_kept_nodes(list(onnx.load(str(prepared)).graph.node)) if recipe.keep_first_and_last_float else []
     try:
         with tempfile.TemporaryDirectory(prefix="emostream-int8-") as scratch:
-            ranges_cache = None
+            ranges: dict[str, Any] = {}
             if recipe.calibration == "entropy":
-                ranges_cache = Path(scratch) / "ranges.json"
-                _entropy_ranges(prepared, Reader(), recipe.entropy_bins, ranges_cache)
+                ranges["calibration_cache_path"] = _entropy_ranges(
+                    prepared, Reader(), recipe.entropy_bins, Path(scratch)
+                )
             quantize_static(
                 str(prepared),
                 str(int8_path),
@@ -123,7 +125,7 @@ def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray, recipe: I
                 nodes_to_exclude=kept_float,
                 calibrate_method=methods[recipe.calibration],
                 extra_options=extra,
-                calibration_cache_path=ranges_cache,
+                **ranges,
             )
     finally:
         prepared.unlink(missing_ok=True)
@@ -137,21 +139,28 @@ def to_int8(onnx_path: Path, int8_path: Path, calibration: np.ndarray, recipe: I
     onnx.save(proto, str(int8_path))
 
 
-def _entropy_ranges(model: Path, reader: Any, histogram_bins: int, ranges_cache: Path) -> None:
-    """KL-divergence activation ranges, written where ``quantize_static(calibration_cache_path=...)`` reads them.
+def _entropy_ranges(model: Path, reader: Any, histogram_bins: int, scratch: Path) -> Path:
+    """KL-divergence activation ranges, written under ``scratch`` where ``quantize_static(calibration_cache_path=)``
+    reads them; returns that file.
 
     ``quantize_static`` builds its entropy calibrator with 128 histogram bins and 128 quantised bins, which
     leaves the KL search a single candidate, the full range: it is min-max under another name (its study row
-    matched u8-minmax to the face). A finer histogram gives the search room to clip the rare outliers.
+    matched u8-minmax on every dev face). A finer histogram gives the search room to clip the rare outliers.
     """
-    from onnxruntime.quantization import CalibrationMethod
+    from onnxruntime.quantization import CalibrationMethod, quantize_static
     from onnxruntime.quantization.calibrate import create_calibrator, save_tensors_data
 
+    if "calibration_cache_path" not in inspect.signature(quantize_static).parameters:
+        raise RuntimeError(
+            "entropy calibration needs an onnxruntime whose quantize_static takes calibration_cache_path"
+        )
     calibrator = create_calibrator(
         model,
-        augmented_model_path=str(ranges_cache.with_suffix(".augmented.onnx")),
+        augmented_model_path=str(scratch / "augmented.onnx"),
         calibrate_method=CalibrationMethod.Entropy,
         extra_options={"num_bins": histogram_bins, "num_quantized_bins": QUANTIZED_BINS},
     )
     calibrator.collect_data(reader)
-    save_tensors_data(calibrator.compute_data(), ranges_cache)
+    ranges = scratch / "ranges.json"
+    save_tensors_data(calibrator.compute_data(), ranges)
+    return ranges

@@ -68,6 +68,8 @@ def test_recipes_are_found_by_name_and_bad_ones_say_what_is_wrong() -> None:
         recipe_named("fp4")
     with pytest.raises(ValueError, match="calibration 'kl'"):
         Int8Recipe("x", calibration="kl")
+    with pytest.raises(ValueError, match="entropy_bins 64"):
+        Int8Recipe("x", calibration="entropy", entropy_bins=64)
 
 
 def _activation_scales(path: Path) -> dict[str, float]:
@@ -92,5 +94,3 @@ def test_entropy_calibration_clips_ranges_minmax_keeps_whole(tmp_path: Path, cal
     narrower = [name for name in shared if clipped[name] < 0.99 * minmax[name]]
     assert len(narrower) >= len(shared) // 2
     assert all(clipped[name] <= minmax[name] * 1.01 for name in shared)
-    with pytest.raises(ValueError, match="entropy_bins 64"):
-        Int8Recipe("x", calibration="entropy", entropy_bins=64)
