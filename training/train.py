@@ -13,7 +13,8 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+import zipfile
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from training.augment import AugmentConfig, augment_batch, mixup
 from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fer2013, to_six_classes
 from training.distill import Teacher, blend, teacher_paths
 from training.resume_state import load_state, save_state
+from training.weight_average import AVERAGE_STATE, AverageCallback, check_continuous
 
 RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013_train_val.npz")
@@ -50,6 +52,7 @@ class TrainConfig:
     precision: str = "float32"  # the run's first choice; mixed_bfloat16: ~1.2-1.3x faster with AVX512_BF16
     teacher: str = ""  # exported ONNX model(s), comma-separated; flip-averaged probabilities blended into the targets
     teacher_weight: float = 0.5
+    average_from: int = 0  # weight averaging (training/weight_average.py) of every epoch after this one; 0: none
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -177,6 +180,8 @@ def train(
     history_path = run_dir / "history.csv"
     config_path = run_dir / "config.json"
     state = run_dir / RESUME_STATE
+    average = run_dir / AVERAGE_STATE
+    requested_average = config.average_from
     if resume and (last.exists() or state.exists()) and config_path.exists():
         saved = {k: v for k, v in json.loads(config_path.read_text()).items() if k in TrainConfig.__dataclass_fields__}
         augment: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in saved["augment"].items()}
@@ -191,7 +196,7 @@ def train(
     weights = class_weights(train_split.labels, config.classes, config.class_weight_power)[train_split.labels]
     steps = math.ceil(len(train_split) / config.batch_size)
     initial_epoch = 0
-    if resume and last.exists() and policy == config.precision:  # a .keras file keeps its layers' dtype policy
+    if resume and last.exists() and saved_precision(last) == policy:  # a .keras file keeps its layers' policy
         import training.models  # noqa: F401  (registers the custom layers)
 
         model = keras.saving.load_model(last)
@@ -205,9 +210,13 @@ def train(
     else:
         model = build_model(config, steps)
         history_path.unlink(missing_ok=True)
+        average.unlink(missing_ok=True)
     if initial_epoch >= config.epochs:  # before the teacher check: a finished run's teacher may have moved on
         print("run already complete", flush=True)
         return last
+    config = _adopt_average_from(config, requested_average, initial_epoch)
+    if config.average_from:
+        check_continuous(average, config.average_from, initial_epoch)
     extra = {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)}
     if config.teacher:
         extra["teacher_sha256"] = check_teacher(config, config_path if initial_epoch else None)
@@ -221,6 +230,7 @@ def train(
             str(run_dir / "best.keras"), monitor="val_acc", mode="max", save_best_only=True
         ),
         keras.callbacks.CSVLogger(str(history_path), append=True),
+        *([AverageCallback(average, config.average_from)] if config.average_from else []),  # before resume.npz
         _EpochTimer(run_dir / "timing.jsonl", state),
     ]
     model.fit(
@@ -232,6 +242,19 @@ def train(
         verbose=2,
     )
     return last
+
+
+def _adopt_average_from(config: TrainConfig, requested: int, epochs_done: int) -> TrainConfig:
+    """A resumed run keeps its own ``average_from``; one that averages nothing yet may start to, from an epoch it
+    has not passed (the averaged model is then an option next to the last epoch, chosen on the dev split)."""
+    if not requested or requested == config.average_from:
+        return config
+    if config.average_from:
+        raise ValueError(f"the run averages every epoch after epoch {config.average_from}, not {requested}")
+    if epochs_done > requested:
+        raise ValueError(f"the run has trained {epochs_done} epochs: too late to average from epoch {requested}")
+    print(f"resume: averaging the weights of every epoch after epoch {requested}", flush=True)
+    return replace(config, average_from=requested)
 
 
 def check_teacher(config: TrainConfig, saved_config: Path | None) -> str:
@@ -246,6 +269,24 @@ def check_teacher(config: TrainConfig, saved_config: Path | None) -> str:
                 f"({started[:12]}): restore it, e.g. from the git history of {config.teacher}"
             )
     return digest
+
+
+def saved_precision(keras_file: Path) -> str | None:
+    """The dtype policy the layers of a ``.keras`` file run (its first layer past the inputs), read from the
+    archive's ``config.json`` without loading it; None where it can't be read."""
+    try:
+        with zipfile.ZipFile(keras_file) as archive:
+            layers = json.loads(archive.read("config.json"))["config"]["layers"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    for layer in layers:
+        if layer.get("class_name") == "InputLayer":
+            continue
+        dtype = layer.get("config", {}).get("dtype")
+        if isinstance(dtype, dict):
+            return str(dtype.get("config", {}).get("name")) if dtype.get("config") else None
+        return str(dtype) if dtype else None
+    return None
 
 
 def _epochs_done(history_path: Path) -> int:
@@ -296,6 +337,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
     )  # fmt: skip
     for name in ("classes", "epochs", "batch_size", "warmup_epochs", "seed", "max_train_samples"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+    parser.add_argument(
+        "--average-from", type=int, default=defaults.average_from, metavar="EPOCH",
+        help="keep the running mean of the weights of every epoch after EPOCH (average.npz; then python -m "
+        "training.weight_average); a resumed run may take it up until it passes EPOCH",
+    )  # fmt: skip
     for name in (
         "lr",
         "weight_decay",

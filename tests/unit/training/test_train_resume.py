@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("keras")
 
 from training.checkpoint import default_checkpoint, load_checkpoint
-from training.train import TrainConfig, train
+from training.train import TrainConfig, saved_precision, train
 
 
 def _tiny_fer(path: Path) -> Path:
@@ -71,3 +71,18 @@ def test_a_resumed_call_may_run_at_another_precision_and_the_run_keeps_its_own(t
     assert json.loads((run / "config.json").read_text())["precision"] == "float32"
     assert len((run / "history.csv").read_text().splitlines()) == 1 + 2
     assert load_checkpoint(run / "resume.npz").name == "emonet"
+
+
+def test_a_float32_call_after_a_bfloat16_one_trains_in_float32(tmp_path: Path) -> None:
+    """``last.keras`` keeps the policy its layers ran: a call at another policy resumes from ``resume.npz``."""
+    data, run = _tiny_fer(tmp_path / "fer.npz"), tmp_path / "run"
+    config = TrainConfig(data=str(data), arch="emonet_small", epochs=3, warmup_epochs=0, batch_size=32)
+    train(config, run, resume=False, stop_after=1)
+    assert saved_precision(run / "last.keras") == "float32"
+    train(config, run, resume=True, stop_after=1, precision="mixed_bfloat16")
+    assert saved_precision(run / "last.keras") == "mixed_bfloat16"
+    train(config, run, resume=True)  # the run's own float32 again
+
+    epochs = [json.loads(line) for line in (run / "timing.jsonl").read_text().splitlines()]
+    assert [epoch["precision"] for epoch in epochs] == ["float32", "mixed_bfloat16", "float32"]
+    assert saved_precision(tmp_path / "fer.npz") is None  # not a .keras archive
