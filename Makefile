@@ -21,6 +21,8 @@ TRAIN_PRECISION ?=
 # empty: Keras's default (tensorflow); torch (the CPU wheel `make setup` adds) trained emonet-v4 about 1.4x faster on
 # the AVX2-only host of sessions 6-7 (timing.jsonl: epochs 5-7 on tensorflow, 8-11 on torch)
 TRAIN_BACKEND ?=
+# more options for a call of training.train, e.g. --average-from 150 (weight averaging, training/weight_average.py)
+TRAIN_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: help setup run up down stack-status bench test test-unit test-integration lint protos serve-classifier train train-smoke export eval bench-quick clean
@@ -84,7 +86,7 @@ validate-deploy: setup  ## offline checks: docker-compose.yml, deploy/ (Dockerfi
 	$(BIN)/pytest -q tests/integration/test_deploy_config.py
 
 train: setup  ## train (or resume where it stopped) the run in TRAIN_RUN/ on FER_DATA
-	$(if $(TRAIN_BACKEND),KERAS_BACKEND=$(TRAIN_BACKEND)) $(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN) $(if $(TRAIN_PRECISION),--precision $(TRAIN_PRECISION))
+	$(if $(TRAIN_BACKEND),KERAS_BACKEND=$(TRAIN_BACKEND)) $(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN) $(if $(TRAIN_PRECISION),--precision $(TRAIN_PRECISION)) $(TRAIN_ARGS)
 
 train-smoke: setup  ## tiny end-to-end training + export + runtime check (< 2 min)
 	rm -rf build/smoke

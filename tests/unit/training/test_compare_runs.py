@@ -1,0 +1,42 @@
+"""``training.compare_runs``: window means of dev accuracy, and runs on different dev splits refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from training.compare_runs import main, window_means
+
+
+def _run(path: Path, val_accs: list[float], seed: int = 1234) -> Path:
+    path.mkdir()
+    rows = ["epoch,acc,loss,val_acc,val_loss", *(f"{i},0.5,1.0,{acc},1.1" for i, acc in enumerate(val_accs))]
+    (path / "history.csv").write_text("\n".join(rows) + "\n")
+    config = {"data_sha256": "ab", "dev_fraction": 0.1, "seed": seed, "classes": 7}
+    (path / "config.json").write_text(json.dumps(config))
+    return path
+
+
+def test_windows_cover_only_the_epochs_every_run_has_finished() -> None:
+    rows = window_means([[0.1, 0.3, 0.5, 0.7, 0.9], [0.2, 0.2, 0.6]], window=2)
+    assert [(first, last) for first, last, _ in rows] == [(1, 2)]
+    assert rows[0][2] == pytest.approx([0.2, 0.2])
+
+
+def test_the_table_gives_each_run_and_its_difference_from_the_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _run(tmp_path / "a", [0.60, 0.62, 0.64, 0.66])
+    b = _run(tmp_path / "b", [0.61, 0.63, 0.66, 0.68, 0.70])
+    main([str(a), str(b), "--window", "2"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "epochs | a | b | b - a"
+    assert lines[2:] == ["1-2 | 61.00% | 62.00% | +1.00", "3-4 | 65.00% | 67.00% | +2.00"]
+
+
+def test_runs_on_different_dev_splits_are_refused(tmp_path: Path) -> None:
+    a, b = _run(tmp_path / "a", [0.6]), _run(tmp_path / "b", [0.6], seed=7)
+    with pytest.raises(SystemExit):
+        main([str(a), str(b)])
