@@ -78,25 +78,40 @@ def fer_tflite(threads: int) -> Callable[[np.ndarray], object]:
     return run
 
 
+FER_DEFAULT = "fer TFLite (its default path)"
+
+
+def contenders(model: Path, threads: int) -> dict[str, Callable[[], Callable[[np.ndarray], object]]]:
+    """Builders of each contender's classify function: ``model``, its int8 sibling where it exists, fer's two."""
+    built: dict[str, Callable[[], Callable[[np.ndarray], object]]] = {
+        f"emostream {model.name}": lambda: ours(model, threads)
+    }
+    int8 = model.with_name(model.stem + ".int8.onnx")
+    if int8.exists():
+        built[f"emostream {int8.name}"] = lambda: ours(int8, threads)
+    built[FER_DEFAULT] = lambda: fer_tflite(threads)
+    built["fer Keras .hdf5"] = lambda: fer_mini_xception(threads)
+    return built
+
+
+def measure(model: Path, threads: int, repeats: int) -> dict[str, dict[int, float]]:
+    """Crops/s of every contender at each of ``BATCHES``, on the first 64 PublicTest faces, in this one run."""
+    with np.load(SHARED_DATA / "fer2013" / "fer2013_train_val.npz", mmap_mode="r") as data:
+        crops = np.ascontiguousarray(data["x_val"][:64])
+    table = {}
+    for name, build in contenders(model, threads).items():
+        run = build()
+        table[name] = {b: crops_per_second(run, crops, b, repeats) for b in BATCHES}
+    return table
+
+
 def rows(quick: bool) -> list[Row]:
     """Table rows: every contender at batch 1, 8, 64; target on ours at 64; ratios to fer's default path."""
     from emostream.classifier.engine import DEFAULT_MODEL
 
     repeats, threads = (3, 2) if quick else (30, 2)
-    with np.load(SHARED_DATA / "fer2013" / "fer2013_train_val.npz", mmap_mode="r") as data:
-        crops = np.ascontiguousarray(data["x_val"][:64])
-    contenders: dict[str, Callable[[], Callable[[np.ndarray], object]]] = {
-        f"emostream {DEFAULT_MODEL.name}": lambda: ours(DEFAULT_MODEL, threads)
-    }
-    int8 = DEFAULT_MODEL.with_name(DEFAULT_MODEL.stem + ".int8.onnx")
-    if int8.exists():
-        contenders[f"emostream {int8.name}"] = lambda: ours(int8, threads)
-    contenders["fer TFLite (its default path)"] = lambda: fer_tflite(threads)
-    contenders["fer Keras .hdf5"] = lambda: fer_mini_xception(threads)
-    table = {
-        name: {b: crops_per_second(build(), crops, b, repeats) for b in BATCHES} for name, build in contenders.items()
-    }
-    fer_default = table["fer TFLite (its default path)"]
+    table = measure(DEFAULT_MODEL, threads, repeats)
+    fer_default = table[FER_DEFAULT]
     out = []
     command = f"python -m bench.model_throughput --repeats {repeats} --threads {threads}"
     for name, speeds in table.items():
@@ -127,30 +142,25 @@ def main() -> None:
     args = parser.parse_args()
     from emostream.classifier.engine import DEFAULT_MODEL
 
-    model = args.model or DEFAULT_MODEL
-    with np.load(SHARED_DATA / "fer2013" / "fer2013_train_val.npz") as data:
-        crops = np.ascontiguousarray(data["x_val"][:64])
-    contenders = {
-        f"emostream {model.name} (ONNX Runtime)": ours(model, args.threads),
-        "fer mini-Xception (Keras)": fer_mini_xception(args.threads),
-    }
-    table: dict[str, dict[str, float]] = {}
-    for name, run in contenders.items():
-        table[name] = {f"batch_{b}": round(crops_per_second(run, crops, b, args.repeats), 1) for b in BATCHES}
-        print(name, table[name])
-    ours_name, fer_name = list(table)
-    ratios = {key: round(table[ours_name][key] / table[fer_name][key], 2) for key in table[ours_name]}
-    print("ratio emostream / fer:", ratios)
+    table = measure(args.model or DEFAULT_MODEL, args.threads, args.repeats)
+    fer_default = table[FER_DEFAULT]
+    summary = {}
+    for name, speeds in table.items():
+        summary[name] = {
+            "crops_per_second": {f"batch_{b}": round(speed, 1) for b, speed in speeds.items()},
+            "ratio_vs_fer_default": {f"batch_{b}": round(speed / fer_default[b], 2) for b, speed in speeds.items()},
+        }
+        if name.startswith("emostream"):
+            summary[name]["meets_target"] = speeds[64] >= TARGET_CROPS_PER_S_AT_64
+        print(name, summary[name])
     path = write_result(
         "model_throughput",
         {
             "threads": args.threads,
             "repeats": args.repeats,
-            "crops_per_second": table,
-            "ratio_vs_fer": ratios,
+            "contenders": summary,
             "target_crops_per_second_batch_64": TARGET_CROPS_PER_S_AT_64,
-            "meets_target": table[ours_name]["batch_64"] >= TARGET_CROPS_PER_S_AT_64,
-            "command": "python -m bench.model_throughput",
+            "command": f"python -m bench.model_throughput --repeats {args.repeats} --threads {args.threads}",
         },
     )
     print(path)
