@@ -1,7 +1,8 @@
-"""Fixtures for the training unit tests: a fake evaluation report shaped like metrics.json."""
+"""Fixtures for the training unit tests: a fake evaluation report shaped like metrics.json, a tiny FER2013 npz."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -130,3 +131,14 @@ def fake_report() -> dict[str, Any]:
         "figures": {"confusion": "confusion.png", "reliability": "reliability.png", "gradcam": "gradcam.png"},
         "notes": [],
     }
+
+
+@pytest.fixture
+def tiny_fer(tmp_path: Path) -> Path:
+    """A FER2013-shaped npz of 96 training and 24 PublicTest faces of noise, every class present."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(120, 48, 48), dtype=np.uint8)
+    labels = np.arange(120) % 7
+    path = tmp_path / "fer.npz"
+    np.savez(path, x_train=images[:96], y_train=labels[:96], x_val=images[96:], y_val=labels[96:])
+    return path

@@ -15,16 +15,8 @@ from training.checkpoint import default_checkpoint, load_checkpoint
 from training.train import TrainConfig, saved_precision, train
 
 
-def _tiny_fer(path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(120, 48, 48), dtype=np.uint8)
-    labels = np.arange(120) % 7
-    np.savez(path, x_train=images[:96], y_train=labels[:96], x_val=images[96:], y_val=labels[96:])
-    return path
-
-
-def test_resume_from_resume_npz_keeps_the_runs_architecture_and_schedule(tmp_path: Path) -> None:
-    data, run = _tiny_fer(tmp_path / "fer.npz"), tmp_path / "run"
+def test_resume_from_resume_npz_keeps_the_runs_architecture_and_schedule(tmp_path: Path, tiny_fer: Path) -> None:
+    data, run = tiny_fer, tmp_path / "run"
     first = TrainConfig(data=str(data), arch="emonet_small", epochs=1, warmup_epochs=0, batch_size=32)
     train(first, run, resume=True)
     # as in a clean checkout: the .keras files are not committed, resume.npz is; the run was planned longer
@@ -42,10 +34,10 @@ def test_resume_from_resume_npz_keeps_the_runs_architecture_and_schedule(tmp_pat
     assert load_checkpoint(run / "resume.npz").name == "emonet"  # rebuilt from config.json, weights loaded
 
 
-def test_stop_after_splits_a_run_and_workers_change_no_batch(tmp_path: Path) -> None:
+def test_stop_after_splits_a_run_and_workers_change_no_batch(tmp_path: Path, tiny_fer: Path) -> None:
     """``stop_after=1`` ends the call after one epoch of the run's two; the resumed second epoch trains the same
     network whether its batches were prepared by one thread or two (they depend on seed, epoch and index only)."""
-    data = _tiny_fer(tmp_path / "fer.npz")
+    data = tiny_fer
     config = TrainConfig(data=str(data), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32)
     train(config, tmp_path / "one", resume=False, stop_after=1)
     assert len((tmp_path / "one" / "history.csv").read_text().splitlines()) == 1 + 1  # header, epoch 1
@@ -60,8 +52,8 @@ def test_stop_after_splits_a_run_and_workers_change_no_batch(tmp_path: Path) -> 
         np.testing.assert_allclose(one[key], two[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
-def test_a_resumed_call_may_run_at_another_precision_and_the_run_keeps_its_own(tmp_path: Path) -> None:
-    data, run = _tiny_fer(tmp_path / "fer.npz"), tmp_path / "run"
+def test_a_resumed_call_may_run_at_another_precision_and_the_run_keeps_its_own(tmp_path: Path, tiny_fer: Path) -> None:
+    data, run = tiny_fer, tmp_path / "run"
     config = TrainConfig(data=str(data), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32)
     train(config, run, resume=False, stop_after=1)
     train(config, run, resume=True, precision="mixed_bfloat16")  # last.keras is float32: rebuilt from resume.npz
@@ -73,9 +65,9 @@ def test_a_resumed_call_may_run_at_another_precision_and_the_run_keeps_its_own(t
     assert load_checkpoint(run / "resume.npz").name == "emonet"
 
 
-def test_a_float32_call_after_a_bfloat16_one_trains_in_float32(tmp_path: Path) -> None:
+def test_a_float32_call_after_a_bfloat16_one_trains_in_float32(tmp_path: Path, tiny_fer: Path) -> None:
     """``last.keras`` keeps the policy its layers ran: a call at another policy resumes from ``resume.npz``."""
-    data, run = _tiny_fer(tmp_path / "fer.npz"), tmp_path / "run"
+    data, run = tiny_fer, tmp_path / "run"
     config = TrainConfig(data=str(data), arch="emonet_small", epochs=3, warmup_epochs=0, batch_size=32)
     train(config, run, resume=False, stop_after=1)
     assert saved_precision(run / "last.keras") == "float32"
@@ -85,4 +77,4 @@ def test_a_float32_call_after_a_bfloat16_one_trains_in_float32(tmp_path: Path) -
 
     epochs = [json.loads(line) for line in (run / "timing.jsonl").read_text().splitlines()]
     assert [epoch["precision"] for epoch in epochs] == ["float32", "mixed_bfloat16", "float32"]
-    assert saved_precision(tmp_path / "fer.npz") is None  # not a .keras archive
+    assert saved_precision(tiny_fer) is None  # not a .keras archive

@@ -89,21 +89,13 @@ def test_batch_norm_recalibration_measures_the_plain_mean_and_variance_of_the_da
     assert norm.momentum == 0.9
 
 
-def _tiny_fer(path: Path) -> Path:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(120, 48, 48), dtype=np.uint8)
-    labels = np.arange(120) % 7
-    np.savez(path, x_train=images[:96], y_train=labels[:96], x_val=images[96:], y_val=labels[96:])
-    return path
-
-
-def test_a_run_averages_its_tail_across_calls_and_gives_an_exportable_average(tmp_path: Path) -> None:
+def test_a_run_averages_its_tail_across_calls_and_gives_an_exportable_average(tmp_path: Path, tiny_fer: Path) -> None:
     pytest.importorskip("keras")
     from training.checkpoint import load_checkpoint
     from training.train import train
     from training.weight_average import build_averaged
 
-    data, run = _tiny_fer(tmp_path / "fer.npz"), tmp_path / "run"
+    data, run = tiny_fer, tmp_path / "run"
     config = TrainConfig(data=str(data), arch="emonet_small", epochs=3, warmup_epochs=0, batch_size=32)
     train(config, run, resume=False, stop_after=1)
     assert not (run / "average.npz").exists()
