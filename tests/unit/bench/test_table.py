@@ -114,3 +114,12 @@ def test_counters_by_reason_add_up_over_cameras_and_services() -> None:
     assert by_reason([detector_0, detector_1], "emostream_detector_frames_skipped_total") == {
         "stale": 15.0, "max_age": 0.0
     }  # fmt: skip
+
+
+def test_the_throughput_contenders_take_the_int8_sibling_where_it_exists(tmp_path: Path) -> None:
+    from bench.model_throughput import FER_DEFAULT, contenders
+
+    model = tmp_path / "emonet.onnx"
+    assert list(contenders(model, threads=2)) == ["emostream emonet.onnx", FER_DEFAULT, "fer Keras .hdf5"]
+    (tmp_path / "emonet.int8.onnx").write_bytes(b"")
+    assert list(contenders(model, threads=2))[:2] == ["emostream emonet.onnx", "emostream emonet.int8.onnx"]
