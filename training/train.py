@@ -71,12 +71,14 @@ class FerSequence:
                 config: TrainConfig,
                 epoch: int,
                 workers: int = 1,
+                teacher_threads: int = 0,
             ) -> None:
                 # batches depend only on (seed, epoch, index), so threads that prepare them ahead change nothing
                 super().__init__(workers=workers, use_multiprocessing=False)
                 self.images, self.targets, self.weights, self.config = images, targets, weights, config
                 self.epoch = epoch
-                self.teacher = Teacher(teacher_paths(config.teacher)) if config.teacher else None
+                paths = teacher_paths(config.teacher) if config.teacher else None
+                self.teacher = Teacher(paths, teacher_threads) if paths else None
                 self._order = self._shuffle()
 
             def _shuffle(self) -> np.ndarray:
@@ -165,6 +167,7 @@ def train(
     stop_after: int | None = None,
     workers: int = 1,
     precision: str | None = None,
+    teacher_threads: int = 0,
 ) -> Path:
     """Train (or continue) a run; returns the path of the last checkpoint. ``stop_after``: train at most that
     many epochs in this call (the run's schedule is unchanged; the next call resumes where this one stopped).
@@ -172,7 +175,8 @@ def train(
     cores they keep the GPU fed, on this 2-core CPU 1 is best. ``precision``: the Keras dtype policy of this
     call's epochs, None for the run's own (``config.precision``). It belongs to the machine, not the run:
     mixed_bfloat16 is faster where the CPU has AVX512_BF16 and far slower where it has only AVX2, and the
-    weights in ``resume.npz`` are float32 either way. ``timing.jsonl`` logs each epoch's policy."""
+    weights in ``resume.npz`` are float32 either way. ``timing.jsonl`` logs each epoch's policy.
+    ``teacher_threads``: ONNX Runtime threads of a ``--teacher`` (0: its default, one a core)."""
     import keras
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -221,7 +225,7 @@ def train(
     if config.teacher:
         extra["teacher_sha256"] = check_teacher(config, config_path if initial_epoch else None)
     config_path.write_text(json.dumps(asdict(config) | extra, indent=2))
-    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers)
+    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers, teacher_threads)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
     dev_y = np.eye(config.classes, dtype=np.float32)[dev.labels]
     callbacks = [
@@ -322,7 +326,8 @@ class _EpochTimer:
         return _Timer()
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, int | None, int, str | None]:
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, dict[str, Any]]:
+    """The run's config, its folder, whether to resume, and this call's options (``train``'s keywords)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = TrainConfig()
     parser.add_argument("--data", default=defaults.data, help="npz, fer2013.csv or Kaggle train/<class>/ folder")
@@ -358,6 +363,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
         help="train at most N epochs now, then exit (the schedule stays; the next call resumes)",
     )  # fmt: skip
     parser.add_argument("--workers", type=int, default=1, help="threads preparing batches ahead (a GPU box: 4-8)")
+    parser.add_argument(
+        "--teacher-threads", type=int, default=0, metavar="N",
+        help="ONNX Runtime threads of the teacher (0: one a core); it shares the cores with the training step",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -370,12 +379,20 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
         parser.error("--stop-after must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    return config, args.run_dir, not args.no_resume, args.stop_after, args.workers, args.precision
+    if args.teacher_threads < 0:
+        parser.error("--teacher-threads must be 0 (one a core) or more")
+    options = {
+        "stop_after": args.stop_after,
+        "workers": args.workers,
+        "precision": args.precision,
+        "teacher_threads": args.teacher_threads,
+    }
+    return config, args.run_dir, not args.no_resume, options
 
 
 def main(argv: list[str] | None = None) -> None:
-    config, run_dir, resume, stop_after, workers, precision = parse_args(argv)
-    train(config, run_dir, resume, stop_after, workers, precision)
+    config, run_dir, resume, options = parse_args(argv)
+    train(config, run_dir, resume, **options)
 
 
 if __name__ == "__main__":
