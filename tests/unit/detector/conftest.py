@@ -139,6 +139,8 @@ def make_worker(client: fakeredis.FakeRedis) -> Iterator[MakeWorker]:
 
     def make(consumer: str = "d1", stage: DetectorStage | None = None, redis: fakeredis.FakeRedis | None = None,
              **settings: object) -> DetectorWorker:  # fmt: skip
+        # a live frame's age is a test's own choice: the default 1 s was outrun on a loaded 2-core machine
+        settings.setdefault("live_max_age_ms", 60_000)
         config = DetectorSettings(metrics_port=None, block_ms=20, claim_idle_ms=100, claim_interval_s=0.05,
                                   discover_interval_s=0.05, **settings)  # fmt: skip
         stop = threading.Event()
