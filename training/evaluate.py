@@ -234,6 +234,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         },
         "architecture": architecture,
         "run": run,
+        "weight_average": weight_average_section(checkpoint),
         "data": data_section(data, len(train_part), len(dev), config) | {"run_sha256": raw_config.get("data_sha256")},
         "publictest": {key: scores.as_dict(info.classes) for key, (_, scores) in public.items()},
         "dev": {key: scores.as_dict(info.classes) for key, (_, scores) in dev_scored.items()},
@@ -255,6 +256,16 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     card.write_text(render_card(report, Path(os.path.relpath(out_dir, card.parent)).as_posix()))
     log.info("wrote report=%s card=%s", out_dir, card)
     return report
+
+
+def weight_average_section(checkpoint: Path) -> dict[str, Any] | None:
+    """What ``training.weight_average`` wrote beside ``checkpoint`` (``swa.json``), where the checkpoint is the
+    average it wrote."""
+    summary = checkpoint.with_name("swa.json")
+    if not summary.is_file():
+        return None
+    found: dict[str, Any] = json.loads(summary.read_text())
+    return found if Path(found.get("weights", "")).name == checkpoint.name else None
 
 
 def command_line(args: argparse.Namespace) -> str:

@@ -100,6 +100,20 @@ def _last_epoch(run: dict[str, Any]) -> str:
     return "" if last is None else f", {pct(last)} at the last epoch"
 
 
+def _weight_average_lines(average: dict[str, Any] | None) -> list[str]:
+    """The exported weights are the mean of an epoch range (``training.weight_average``'s ``swa.json``)."""
+    if not average:
+        return []
+    first, last = average["averaged_epochs"]
+    return [
+        f"- Those weights are the mean of the weights after epochs {first}-{last} "
+        f"(`python -m training.weight_average`), batch norm measured again on "
+        f"{average['recalibration_images']:,} training images; dev accuracy "
+        f"{pct(average['dev_accuracy_average'])} against {pct(average['dev_accuracy_last_epoch'])} for the last "
+        "epoch alone, the dev split's choice."
+    ]
+
+
 def _epoch_time_note(time: dict[str, Any]) -> str:
     """The median epoch (robust to epochs that spanned a pause) and the logged CPU time, where known."""
     parts = []
@@ -304,6 +318,7 @@ def render_card(report: dict[str, Any], links: str) -> str:
         f"- {run['epochs_in_history']} epochs in history.csv; best dev accuracy {pct(run['best_dev_acc'])} at epoch "
         f"{run['best_dev_epoch']}{_last_epoch(run)}; the card's model was exported from "
         f"`{report['checkpoint']['path']}`{_exported_note(report['checkpoint'])}.",
+        *_weight_average_lines(report.get("weight_average")),
         f"- Time: {duration(time['seconds'])} over {time['epochs_timed']} timed epochs (sum of timing.jsonl)"
         f"{_epoch_time_note(time)}, Keras backend {', '.join(time['backends']) or 'unknown'}, on a {run['machine']}.",
         "",

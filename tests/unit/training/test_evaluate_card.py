@@ -156,3 +156,27 @@ def test_training_time_names_the_median_epoch_and_the_cpu_time(fake_report: dict
     fake_report["run"]["time"] |= {"median_epoch_seconds": 84.6, "cpu": {"epochs": 12, "seconds": 1800.0}}
     card = render_card(fake_report, "r")
     assert "2.00 h over 60 timed epochs (sum of timing.jsonl) (median epoch 85 s; CPU time 30.0 min over the 12" in card
+
+
+def test_a_weight_averaged_checkpoint_is_named_with_its_epochs_and_dev_scores(fake_report: dict[str, Any]) -> None:
+    assert "mean of the weights" not in render_card(fake_report, "r")
+    fake_report["weight_average"] = {
+        "averaged_epochs": [151, 200],
+        "recalibration_images": 25830,
+        "dev_accuracy_last_epoch": 0.6912,
+        "dev_accuracy_average": 0.7034,
+    }
+    card = render_card(fake_report, "r")
+    assert "mean of the weights after epochs 151-200" in card and "25,830 training images" in card
+    assert "dev accuracy 70.3% against 69.1% for the last epoch" in card
+
+
+def test_the_weight_average_section_belongs_to_the_averaged_weights_only(tmp_path: Path) -> None:
+    from training.evaluate import weight_average_section
+
+    average, last = tmp_path / "swa.npz", tmp_path / "resume.npz"
+    assert weight_average_section(average) is None  # no swa.json
+    summary = {"averaged_epochs": [151, 200], "weights": str(average)}
+    (tmp_path / "swa.json").write_text(json.dumps(summary))
+    assert weight_average_section(average) == summary
+    assert weight_average_section(last) is None  # the last epoch was exported, not the average
