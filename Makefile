@@ -14,9 +14,11 @@ BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
 OPTIONS ?= training/checkpoints/shallow_cnn $(addprefix training/checkpoints/options/shallow_cnn-,ferplus-soft ferplus-majority 6-classes)
 MODEL_NAME ?= emonet
 MODEL_VERSION ?= 3
-# the run `make train` continues: the one in progress (RUN stays the shipped model's, for export/eval)
+# the run `make train` continues (RUN stays the shipped model's, for export/eval); emonet-v4 is complete, so it
+# prints "run already complete" until the next run is named here
 TRAIN_RUN ?= training/checkpoints/emonet-v4
-# empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (far slower on AVX2 alone)
+# empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (far slower on AVX2 alone):
+# there emonet-v4's epochs 152-200 took a median 132 s on TensorFlow (timing.jsonl; `grep -o avx512_bf16 /proc/cpuinfo`)
 TRAIN_PRECISION ?=
 # empty: Keras's default (tensorflow); torch (the CPU wheel `make setup` adds) trained emonet-v4 about 1.4x faster on
 # the AVX2-only host of sessions 6-7 (timing.jsonl: epochs 5-7 on tensorflow, 8-11 on torch)
