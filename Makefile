@@ -17,12 +17,13 @@ MODEL_VERSION ?= 3
 # the run `make train` continues (RUN stays the shipped model's, for export/eval); emonet-v4 is complete, so it
 # prints "run already complete" until the next run is named here
 TRAIN_RUN ?= training/checkpoints/emonet-v4
-# empty: the run's own precision; mixed_bfloat16 pays off only where the CPU has AVX512_BF16 (far slower on AVX2 alone):
-# there emonet-v4's epochs 152-200 took a median 132 s on TensorFlow (timing.jsonl; `grep -o avx512_bf16 /proc/cpuinfo`)
-TRAIN_PRECISION ?=
-# empty: Keras's default (tensorflow); torch (the CPU wheel `make setup` adds) trained emonet-v4 about 1.4x faster on
-# the AVX2-only host of sessions 6-7 (timing.jsonl: epochs 5-7 on tensorflow, 8-11 on torch)
-TRAIN_BACKEND ?=
+# By default `make train` takes the host's fastest path measured so far (timing.jsonl of emonet-v4): where the CPU
+# has AVX512_BF16, TensorFlow in mixed_bfloat16 (epochs 152-200: median 132 s); elsewhere torch in float32 (the CPU
+# wheel `make setup` adds: about 1.4x faster than TensorFlow on the AVX2-only host of sessions 6-7, epochs 5-11),
+# where mixed_bfloat16 is far slower. Set either variable to choose; TRAIN_PRECISION= (empty) keeps the run's own.
+CPU_HAS_BF16 := $(shell grep -qs avx512_bf16 /proc/cpuinfo && echo yes)
+TRAIN_PRECISION ?= $(if $(CPU_HAS_BF16),mixed_bfloat16)
+TRAIN_BACKEND ?= $(if $(CPU_HAS_BF16),,$(if $(TORCH_EXTRA),torch))
 # more options for a call of training.train, e.g. --average-from 150 (weight averaging, training/weight_average.py)
 TRAIN_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL := 3
