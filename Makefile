@@ -18,11 +18,11 @@ MODEL_VERSION ?= 3
 # prints "run already complete" until the next run is named here
 TRAIN_RUN ?= training/checkpoints/emonet-v4
 # By default `make train` takes the host's fastest path measured so far (timing.jsonl of emonet-v4): where the CPU
-# has AVX512_BF16, TensorFlow in mixed_bfloat16 (epochs 152-200: median 132 s); elsewhere torch in float32 (the CPU
+# has AVX512_BF16, TensorFlow in mixed_bfloat16 (epochs 152-200: median 128 s); elsewhere torch in float32 (the CPU
 # wheel `make setup` adds: about 1.4x faster than TensorFlow on the AVX2-only host of sessions 6-7, epochs 5-11),
 # where mixed_bfloat16 is far slower. Set either variable to choose; TRAIN_PRECISION= (empty) keeps the run's own.
 CPU_HAS_BF16 := $(shell grep -qs avx512_bf16 /proc/cpuinfo && echo yes)
-TRAIN_PRECISION ?= $(if $(CPU_HAS_BF16),mixed_bfloat16)
+TRAIN_PRECISION ?= $(if $(CPU_HAS_BF16),mixed_bfloat16,float32)
 TRAIN_BACKEND ?= $(if $(CPU_HAS_BF16),,$(if $(TORCH_EXTRA),torch))
 # more options for a call of training.train, e.g. --average-from 150 (weight averaging, training/weight_average.py)
 TRAIN_ARGS ?=

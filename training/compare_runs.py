@@ -6,6 +6,10 @@ One row per window of ``--window`` epochs that every run has finished: each run'
 its difference from the first run's. Single epochs swing by a point or more on a dev split of 2,879 faces, so a
 run in progress is judged on windows, not on its last epoch. Meant for runs that share a dev split (the same
 data, ``dev_fraction`` and ``seed`` in their ``config.json``); it refuses others.
+
+A second table gives each run's epoch times (``timing.jsonl``) by Keras backend and precision: the epochs, the
+median and the range of their seconds. Epochs of one run can come from different hosts; the table says how a
+run was trained, it is not a benchmark.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import statistics
 from pathlib import Path
 
 
@@ -46,6 +51,26 @@ def format_table(names: list[str], rows: list[tuple[int, int, list[float]]]) -> 
     return "\n".join(lines)
 
 
+def epoch_times(run_dir: Path) -> list[tuple[str, str, int, float, float, float]]:
+    """(backend, precision, epochs, median, fastest, slowest seconds) for each stretch of the run's
+    ``timing.jsonl`` trained one way, in the order the run first used each way."""
+    path = run_dir / "timing.jsonl"
+    groups: dict[tuple[str, str], list[float]] = {}
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        entry = json.loads(line)
+        way = (entry.get("backend", "unknown"), entry.get("precision", "unknown"))
+        groups.setdefault(way, []).append(float(entry["seconds"]))
+    return [(*way, len(s), statistics.median(s), min(s), max(s)) for way, s in groups.items()]
+
+
+def format_times(runs: list[Path]) -> str:
+    lines = ["run | backend | precision | epochs | median s | range s", " | ".join("---" for _ in range(6))]
+    for run in runs:
+        for backend, precision, count, median, fastest, slowest in epoch_times(run):
+            lines.append(f"{run.name} | {backend} | {precision} | {count} | {median:.0f} | {fastest:.0f}-{slowest:.0f}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", type=Path, nargs="+", help="run folders (history.csv, config.json)")
@@ -58,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("the runs do not share a dev split (data, dev_fraction, seed, classes): " + str(keys))
     rows = window_means([dev_accuracies(run) for run in args.runs], args.window)
     print(format_table([run.name for run in args.runs], rows))
+    print()
+    print(format_times(args.runs))
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ from training.report.numbers import (
 from training.report.run_info import load_baselines, load_options, load_run_config, train_command
 from training.report.speed import model_speeds
 from training.train import TrainConfig, prepare
+from training.weight_average import averaged_summary
 
 log = logging.getLogger("training.evaluate")
 BINS = 15
@@ -234,7 +235,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         },
         "architecture": architecture,
         "run": run,
-        "weight_average": weight_average_section(checkpoint),
+        "weight_average": averaged_summary(checkpoint),
         "data": data_section(data, len(train_part), len(dev), config) | {"run_sha256": raw_config.get("data_sha256")},
         "publictest": {key: scores.as_dict(info.classes) for key, (_, scores) in public.items()},
         "dev": {key: scores.as_dict(info.classes) for key, (_, scores) in dev_scored.items()},
@@ -256,16 +257,6 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     card.write_text(render_card(report, Path(os.path.relpath(out_dir, card.parent)).as_posix()))
     log.info("wrote report=%s card=%s", out_dir, card)
     return report
-
-
-def weight_average_section(checkpoint: Path) -> dict[str, Any] | None:
-    """What ``training.weight_average`` wrote beside ``checkpoint`` (``swa.json``), where the checkpoint is the
-    average it wrote."""
-    summary = checkpoint.with_name("swa.json")
-    if not summary.is_file():
-        return None
-    found: dict[str, Any] = json.loads(summary.read_text())
-    return found if Path(found.get("weights", "")).name == checkpoint.name else None
 
 
 def command_line(args: argparse.Namespace) -> str:

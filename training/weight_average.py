@@ -24,6 +24,7 @@ import numpy as np
 
 AVERAGE_STATE = "average.npz"
 AVERAGED_WEIGHTS = "swa.npz"
+AVERAGE_SUMMARY = "swa.json"
 
 
 def update_average(weights: list[np.ndarray], path: Path, epoch: int) -> int:
@@ -155,8 +156,17 @@ def build_averaged(run_dir: Path) -> dict[str, Any]:
         "weights": str(out),
     }
     result["choice"] = "average" if result["dev_accuracy_average"] > result["dev_accuracy_last_epoch"] else "last"
-    (run_dir / "swa.json").write_text(json.dumps(result, indent=2) + "\n")
+    (run_dir / AVERAGE_SUMMARY).write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def averaged_summary(checkpoint: Path) -> dict[str, Any] | None:
+    """The ``swa.json`` beside ``checkpoint`` where ``checkpoint`` is the average it describes, else None."""
+    summary = checkpoint.with_name(AVERAGE_SUMMARY)
+    if not summary.is_file():
+        return None
+    found: dict[str, Any] = json.loads(summary.read_text())
+    return found if Path(found.get("weights", "")).name == checkpoint.name else None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -105,12 +105,14 @@ def _weight_average_lines(average: dict[str, Any] | None) -> list[str]:
     if not average:
         return []
     first, last = average["averaged_epochs"]
+    chosen = average["choice"] == "average"
+    choice = "the dev split chose the average" if chosen else "**not** the dev split choice: it chose the last epoch"
     return [
         f"- Those weights are the mean of the weights after epochs {first}-{last} "
         f"(`python -m training.weight_average`), batch norm measured again on "
         f"{average['recalibration_images']:,} training images; dev accuracy "
         f"{pct(average['dev_accuracy_average'])} against {pct(average['dev_accuracy_last_epoch'])} for the last "
-        "epoch alone, the dev split's choice."
+        f"epoch alone ({choice})."
     ]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.compare_runs import main, window_means
+from training.compare_runs import epoch_times, main, window_means
 
 
 def _run(path: Path, val_accs: list[float], seed: int = 1234) -> Path:
@@ -33,10 +33,31 @@ def test_the_table_gives_each_run_and_its_difference_from_the_first(
     main([str(a), str(b), "--window", "2"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "epochs | a | b | b - a"
-    assert lines[2:] == ["1-2 | 61.00% | 62.00% | +1.00", "3-4 | 65.00% | 67.00% | +2.00"]
+    assert lines[2:4] == ["1-2 | 61.00% | 62.00% | +1.00", "3-4 | 65.00% | 67.00% | +2.00"]
+    assert lines[4:] == [
+        "",
+        "run | backend | precision | epochs | median s | range s",
+        "--- | --- | --- | --- | --- | ---",
+    ]
 
 
 def test_runs_on_different_dev_splits_are_refused(tmp_path: Path) -> None:
     a, b = _run(tmp_path / "a", [0.6]), _run(tmp_path / "b", [0.6], seed=7)
     with pytest.raises(SystemExit):
         main([str(a), str(b)])
+
+
+def test_epoch_times_are_summed_up_by_backend_and_precision(tmp_path: Path) -> None:
+    run = _run(tmp_path / "r", [0.5])
+    entries = [("tensorflow", "float32", 600.0), ("torch", "float32", 300.0), ("torch", "float32", 200.0),
+               ("torch", "float32", 250.0), ("tensorflow", "mixed_bfloat16", 130.0)]  # fmt: skip
+    lines = [
+        json.dumps({"epoch": i + 1, "seconds": s, "backend": b, "precision": p}) for i, (b, p, s) in enumerate(entries)
+    ]
+    (run / "timing.jsonl").write_text("\n".join(lines) + "\n")
+    assert epoch_times(run) == [
+        ("tensorflow", "float32", 1, 600.0, 600.0, 600.0),
+        ("torch", "float32", 3, 250.0, 200.0, 300.0),
+        ("tensorflow", "mixed_bfloat16", 1, 130.0, 130.0, 130.0),
+    ]
+    assert epoch_times(tmp_path) == []  # no timing.jsonl

@@ -165,18 +165,10 @@ def test_a_weight_averaged_checkpoint_is_named_with_its_epochs_and_dev_scores(fa
         "recalibration_images": 25830,
         "dev_accuracy_last_epoch": 0.6912,
         "dev_accuracy_average": 0.7034,
+        "choice": "average",
     }
     card = render_card(fake_report, "r")
     assert "mean of the weights after epochs 151-200" in card and "25,830 training images" in card
-    assert "dev accuracy 70.3% against 69.1% for the last epoch" in card
-
-
-def test_the_weight_average_section_belongs_to_the_averaged_weights_only(tmp_path: Path) -> None:
-    from training.evaluate import weight_average_section
-
-    average, last = tmp_path / "swa.npz", tmp_path / "resume.npz"
-    assert weight_average_section(average) is None  # no swa.json
-    summary = {"averaged_epochs": [151, 200], "weights": str(average)}
-    (tmp_path / "swa.json").write_text(json.dumps(summary))
-    assert weight_average_section(average) == summary
-    assert weight_average_section(last) is None  # the last epoch was exported, not the average
+    assert "dev accuracy 70.3% against 69.1% for the last epoch alone (the dev split chose the average)" in card
+    fake_report["weight_average"]["choice"] = "last"
+    assert "**not** the dev split choice" in render_card(fake_report, "r")

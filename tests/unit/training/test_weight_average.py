@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from training.train import TrainConfig, _adopt_average_from
-from training.weight_average import check_continuous, read_average, update_average
+from training.weight_average import averaged_summary, check_continuous, read_average, update_average
 
 
 def _weights(value: float) -> list[np.ndarray]:
@@ -118,3 +118,12 @@ def test_a_run_averages_its_tail_across_calls_and_gives_an_exportable_average(tm
     for variable, averaged in zip(model.weights, mean, strict=True):
         if id(variable) in trainable:  # the moving statistics were measured again, the rest is the mean
             np.testing.assert_allclose(np.asarray(variable), averaged, rtol=1e-5, atol=1e-6)
+
+
+def test_the_summary_belongs_to_the_averaged_weights_only(tmp_path: Path) -> None:
+    average, last = tmp_path / "swa.npz", tmp_path / "resume.npz"
+    assert averaged_summary(average) is None  # no swa.json
+    summary = {"averaged_epochs": [151, 200], "weights": str(average)}
+    (tmp_path / "swa.json").write_text(json.dumps(summary))
+    assert averaged_summary(average) == summary
+    assert averaged_summary(last) is None  # the last epoch was exported, not the average
