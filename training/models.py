@@ -90,6 +90,17 @@ def emonet_wide(num_classes: int = 7) -> keras.Model:
     return emonet(num_classes, widths=(48, 96, 192, 384), blocks=(1, 1, 1, 1))
 
 
+def emonet_deep(num_classes: int = 7) -> keras.Model:
+    """emonet_wide's widths with a second block at 12x12 and 6x6 (3.6 M parameters, 268 MFLOPs).
+
+    Each extra block costs about 48 MFLOPs wherever it sits (channels double as the side halves), but
+    ONNX Runtime runs the low-resolution, wide ones fastest: ``python -m training.arch_speed`` times
+    untrained int8 exports at batch 64 on 2 cores, and of the deeper layouts only this one and
+    (1, 1, 2, 2) keep a fifth or more over the 2,000 crops/s target (training/checkpoints/README.md).
+    """
+    return emonet(num_classes, widths=(48, 96, 192, 384), blocks=(1, 2, 2, 1))
+
+
 def shallow_cnn(num_classes: int = 7) -> keras.Model:
     """Seed baseline: the shallow 3-conv CNN (reported at ~62% on FER2013)."""
     inputs, x = _inputs()
@@ -140,6 +151,7 @@ ARCHITECTURES: dict[str, Callable[[int], keras.Model]] = {
     "emonet": emonet,
     "emonet_small": emonet_small,
     "emonet_wide": emonet_wide,
+    "emonet_deep": emonet_deep,
     "shallow_cnn": shallow_cnn,
     "vgg_style": vgg_style,
     "mini_xception": mini_xception,
