@@ -3,7 +3,7 @@
     python -m training.arch_speed [--blocks 1111 1221 1122 1222 2222] [--rounds 3] [--repeats 15]
 
 Each layout (blocks a stage at ``emonet_wide``'s widths, 48-384) is built untrained, exported to ONNX and
-quantised by the shipped int8 recipe (``training/int8.py``, calibrated on PublicTest faces: the weights are
+quantised by the shipped int8 recipe (``training/int8.py``, calibrated on Training faces: the weights are
 random, so only the graph's speed means anything), then timed through the runtime engine at batch 64 with
 ``--threads`` threads. The layouts take turns for ``--rounds`` rounds, and each one's median crops/s is also
 given as a ratio to the first layout's, since a host's absolute speed drifts from call to call.
@@ -58,7 +58,7 @@ def measure(layouts: list[str], data: Path, rounds: int, repeats: int, threads: 
     from training.report.speed import crops_per_second
 
     with np.load(data) as npz:
-        faces = np.ascontiguousarray(npz["x_val"][:256])
+        faces = np.ascontiguousarray(npz["x_train"][:256])
     speeds: dict[str, list[float]] = {layout: [] for layout in layouts}
     macs: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -93,7 +93,12 @@ def measure(layouts: list[str], data: Path, rounds: int, repeats: int, threads: 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", nargs="+", default=list(DEFAULT_LAYOUTS), metavar="LAYOUT")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="npz with x_val (PublicTest faces)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="npz with x_train (Training faces: calibration and timing input)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)

@@ -16,7 +16,7 @@ from training.arch_speed import main
 
 def test_each_layout_is_timed_and_compared_with_the_first(tmp_path: Path) -> None:
     data, out = tmp_path / "fer.npz", tmp_path / "arch_speed.json"
-    np.savez(data, x_val=np.random.default_rng(0).integers(0, 256, size=(80, 48, 48), dtype=np.uint8))
+    np.savez(data, x_train=np.random.default_rng(0).integers(0, 256, size=(80, 48, 48), dtype=np.uint8))
     main(["--blocks", "1111", "1121", "--data", str(data), "--rounds", "2", "--repeats", "1", "--out", str(out)])
     result = json.loads(out.read_text())
     wide, deeper = result["layouts"]["1111"], result["layouts"]["1121"]
