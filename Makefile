@@ -14,9 +14,9 @@ BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
 OPTIONS ?= training/checkpoints/shallow_cnn $(addprefix training/checkpoints/options/shallow_cnn-,ferplus-soft ferplus-majority 6-classes)
 MODEL_NAME ?= emonet
 MODEL_VERSION ?= 3
-# the run `make train` continues (RUN stays the shipped model's, for export/eval): emonet-v5, emonet_deep
-# distilled from the v2+v3+v4 int8 ensemble (training/checkpoints/README.md)
-TRAIN_RUN ?= training/checkpoints/emonet-v5
+# the run `make train` continues (RUN stays the shipped model's, for export/eval): emonet-v6, emonet_deep
+# distilled from the v2+v3+v4 int8 ensemble, v5's recipe with its targets summing to 1 (training/checkpoints/README.md)
+TRAIN_RUN ?= training/checkpoints/emonet-v6
 # By default `make train` takes the host's fastest path measured so far (timing.jsonl of emonet-v4): where the CPU
 # has AVX512_BF16, TensorFlow in mixed_bfloat16 (epochs 152-200: median 128 s); elsewhere torch in float32 (the CPU
 # wheel `make setup` adds: about 1.4x faster than TensorFlow on the AVX2-only host of sessions 6-7, epochs 5-11),

@@ -22,7 +22,7 @@ import numpy as np
 
 from training.augment import AugmentConfig, augment_batch, mixup
 from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fer2013, to_six_classes
-from training.distill import Teacher, blend, teacher_paths
+from training.distill import Teacher, blend, check_targets, teacher_paths
 from training.resume_state import load_state, save_state
 from training.weight_average import AVERAGE_STATE, AverageCallback, check_continuous
 
@@ -96,7 +96,7 @@ class FerSequence:
                     images, targets = mixup(images, targets, rng, self.config.mixup_alpha)
                 if self.teacher is not None:
                     targets = blend(targets, self.teacher.probabilities(images), self.config.teacher_weight)
-                return images[..., None], targets, self.weights[pick]
+                return images[..., None], check_targets(targets), self.weights[pick]
 
             def on_epoch_end(self) -> None:
                 self.epoch += 1

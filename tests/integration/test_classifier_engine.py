@@ -9,6 +9,7 @@ import pytest
 
 from emostream.classifier.engine import CropShapeError, ModelLoadError, OnnxEmotionClassifier
 from emostream.core.labels import EMOTIONS
+from emostream.models import MODEL_DIR
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,12 @@ def test_batches_of_any_size(engine: OnnxEmotionClassifier, count: int) -> None:
     probabilities = engine.classify(crops)
     assert probabilities.shape == (count, 7)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_the_int8_models_probabilities_sum_to_one() -> None:
+    int8 = OnnxEmotionClassifier(MODEL_DIR / "emonet.int8.onnx", intra_op_threads=1)
+    crops = np.random.default_rng(9).integers(0, 256, (32, 48, 48), dtype=np.uint8)
+    np.testing.assert_allclose(int8.classify(crops).sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_batching_does_not_change_results(engine: OnnxEmotionClassifier) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.distill import Teacher, blend, teacher_paths
+from training.distill import Teacher, blend, check_targets, rows_summing_to_one, teacher_paths
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "emonet.onnx"
 
@@ -41,6 +41,52 @@ def test_an_ensemble_teacher_averages_its_models() -> None:
     both = Teacher([SHIPPED, int8], threads=1).probabilities(images)
     np.testing.assert_allclose(both, 0.5 * (one + other), atol=1e-6)
     assert not np.allclose(one, other, atol=1e-4)  # two different models, so the mean is not either one
+
+
+def test_an_int8_teachers_quantized_probabilities_are_renormalised_to_sum_to_one() -> None:
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    int8 = SHIPPED.with_name("emonet.int8.onnx")
+    images = np.random.default_rng(2).random((64, 48, 48), dtype=np.float32)
+    session = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    raw = session.run(None, {session.get_inputs()[0].name: images[..., None]})[0]
+    assert np.abs(raw.sum(axis=1) - 1.0).max() > 1e-3  # the quantized softmax alone misses 1
+    np.testing.assert_allclose(Teacher(int8, threads=1).probabilities(images).sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_rows_summing_to_one_divides_each_row_by_its_sum() -> None:
+    rows = np.array([[0.5, 0.49, 0.0], [0.2, 0.2, 0.6]], dtype=np.float32)
+    np.testing.assert_allclose(rows_summing_to_one(rows), [[0.5 / 0.99, 0.49 / 0.99, 0.0], [0.2, 0.2, 0.6]], rtol=1e-6)
+    with pytest.raises(ValueError, match="sums to zero"):
+        rows_summing_to_one(np.zeros((1, 3), dtype=np.float32))
+
+
+def test_training_targets_must_sum_to_one_in_each_row() -> None:
+    good = np.eye(7, dtype=np.float32)[[1, 4]]
+    assert check_targets(good) is good
+    bad = good.copy()
+    bad[1] *= 0.996
+    with pytest.raises(ValueError, match=r"row 1 sums to 0\.996"):
+        check_targets(bad)
+
+
+def test_tensorflow_cross_entropy_is_biased_by_targets_not_summing_to_one() -> None:
+    """Why the targets are checked: the gradient's sum over the classes is 1 - sum(targets), not 0, so every step
+    moves all logits the same way (emonet-v5's drift). With rows summing to 1 the sum is 0."""
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the bias is TensorFlow's")
+    import tensorflow as tf
+
+    loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    logits = tf.Variable(np.random.default_rng(3).normal(size=(8, 7)).astype(np.float32))
+    targets = np.full((8, 7), 1 / 7, dtype=np.float32)
+    for scale, expected in ((0.996, 0.004 * 0.9), (1.0, 0.0)):
+        with tf.GradientTape() as tape:
+            value = loss(targets * scale, logits)
+        gradient = tape.gradient(value, logits).numpy().sum(axis=1) * len(targets)  # the mean over the batch undone
+        np.testing.assert_allclose(gradient, expected, atol=1e-6)
 
 
 def test_teacher_paths_split_an_ensemble_on_commas() -> None:
