@@ -47,7 +47,7 @@ def test_an_int8_teachers_quantized_probabilities_are_renormalised_to_sum_to_one
     pytest.importorskip("onnxruntime")
     import onnxruntime as ort
 
-    int8 = SHIPPED.with_name("emonet.int8.onnx")
+    int8 = SHIPPED.parents[1] / "training" / "teachers" / "emonet-v2.int8.onnx"  # a frozen export, softmax quantised
     images = np.random.default_rng(2).random((64, 48, 48), dtype=np.float32)
     session = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
     raw = session.run(None, {session.get_inputs()[0].name: images[..., None]})[0]
