@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emostream.classifier.engine import rows_summing_to_one
+
 
 def teacher_paths(spec: str) -> list[Path]:
     """``--teacher``'s value: one ONNX path, or several separated by commas (an ensemble)."""
@@ -58,14 +60,6 @@ class Teacher:
         ]
         mean = np.asarray(np.mean(outputs, axis=0), dtype=np.float32)
         return 0.5 * (mean[: len(images)] + mean[len(images) :])
-
-
-def rows_summing_to_one(probabilities: np.ndarray) -> np.ndarray:
-    """Each row divided by its sum (a quantized softmax's rows miss 1 by up to a percent)."""
-    sums = probabilities.sum(axis=1, keepdims=True)
-    if not np.all(sums > 0):
-        raise ValueError("a teacher gave a row of probabilities that sums to zero or less")
-    return np.asarray(probabilities / sums, dtype=np.float32)
 
 
 def check_targets(targets: np.ndarray, tolerance: float = 1e-4) -> np.ndarray:

