@@ -14,9 +14,13 @@ BASELINES ?= training/checkpoints/shallow_cnn training/checkpoints/mini_xception
 OPTIONS ?= training/checkpoints/shallow_cnn $(addprefix training/checkpoints/options/shallow_cnn-,ferplus-soft ferplus-majority 6-classes)
 MODEL_NAME ?= emonet
 MODEL_VERSION ?= 3
-# the run `make train` continues (RUN stays the shipped model's, for export/eval): emonet-v6, emonet_deep
-# distilled from the v2+v3+v4 int8 ensemble, v5's recipe with its targets summing to 1 (training/checkpoints/README.md)
-TRAIN_RUN ?= training/checkpoints/emonet-v6
+# the run `make train` starts or continues (RUN stays the shipped model's, for export/eval): emonet-v7, v6's
+# emonet_deep distilled from the v2+v3+v4 int8 ensemble, with a 10x stronger weight decay (0.005: Keras's SGD decay is
+# lr*wd, decoupled from momentum; the wd_study runs in training/checkpoints/README.md). TRAIN_RECIPE sets a new
+# run's config.json; a resumed run keeps its own config.json and ignores it.
+TRAIN_RUN ?= training/checkpoints/emonet-v7
+TEACHERS := training/teachers/emonet-v2.int8.onnx,training/teachers/emonet-v3.int8.onnx,training/teachers/emonet-v4.int8.onnx
+TRAIN_RECIPE ?= --arch emonet_deep --epochs 200 --weight-decay 0.005 --teacher $(TEACHERS) --average-from 150
 # By default `make train` takes the host's fastest path measured so far (timing.jsonl of emonet-v4): where the CPU
 # has AVX512_BF16, TensorFlow in mixed_bfloat16 (epochs 152-200: median 128 s); elsewhere torch in float32 (the CPU
 # wheel `make setup` adds: about 1.4x faster than TensorFlow on the AVX2-only host of sessions 6-7, epochs 5-11),
@@ -89,7 +93,7 @@ validate-deploy: setup  ## offline checks: docker-compose.yml, deploy/ (Dockerfi
 	$(BIN)/pytest -q tests/integration/test_deploy_config.py
 
 train: setup  ## train (or resume where it stopped) the run in TRAIN_RUN/ on FER_DATA
-	$(if $(TRAIN_BACKEND),KERAS_BACKEND=$(TRAIN_BACKEND)) $(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN) $(if $(TRAIN_PRECISION),--precision $(TRAIN_PRECISION)) $(TRAIN_ARGS)
+	$(if $(TRAIN_BACKEND),KERAS_BACKEND=$(TRAIN_BACKEND)) $(BIN)/python -m training.train --data $(FER_DATA) --run-dir $(TRAIN_RUN) $(if $(TRAIN_PRECISION),--precision $(TRAIN_PRECISION)) $(TRAIN_RECIPE) $(TRAIN_ARGS)
 
 train-smoke: setup  ## tiny end-to-end training + export + runtime check (< 2 min)
 	rm -rf build/smoke
