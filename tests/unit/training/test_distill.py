@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.distill import Teacher, blend, check_targets, rows_summing_to_one, teacher_paths
+from training.distill import Teacher, blend, check_targets, teacher_paths
 
 SHIPPED = Path(__file__).resolve().parents[3] / "models" / "emonet.onnx"
 
@@ -53,12 +53,6 @@ def test_an_int8_teachers_quantized_probabilities_are_renormalised_to_sum_to_one
     raw = session.run(None, {session.get_inputs()[0].name: images[..., None]})[0]
     assert np.abs(raw.sum(axis=1) - 1.0).max() > 1e-3  # the quantized softmax alone misses 1
     np.testing.assert_allclose(Teacher(int8, threads=1).probabilities(images).sum(axis=1), 1.0, atol=1e-6)
-
-
-def test_rows_summing_to_one_divides_each_row_by_its_sum() -> None:
-    rows = np.array([[0.5, 0.49, 0.0], [0.2, 0.2, 0.6]], dtype=np.float32)
-    np.testing.assert_allclose(rows_summing_to_one(rows), [[0.5 / 0.99, 0.49 / 0.99, 0.0], [0.2, 0.2, 0.6]], rtol=1e-6)
-    assert np.all(np.isfinite(rows_summing_to_one(np.zeros((1, 3), dtype=np.float32))))
 
 
 def test_training_targets_must_sum_to_one_in_each_row() -> None:
