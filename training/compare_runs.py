@@ -1,6 +1,10 @@
 """Compare training runs epoch by epoch on their dev accuracy (``history.csv``'s ``val_acc``), a window at a time.
 
     python -m training.compare_runs training/checkpoints/emonet-v3 training/checkpoints/emonet-v4
+    python -m training.compare_runs training/checkpoints/emonet-v3 training/checkpoints/emonet-v4 --metric acc
+
+``--metric acc`` compares their accuracy on the (augmented) Training batches instead: with the dev table it tells a
+run that is held back (both lower) from one that overfits (training higher, dev lower).
 
 One row per window of ``--window`` epochs that every run has finished: each run's mean dev accuracy over it and
 its difference from the first run's. Single epochs swing by a point or more on a dev split of 2,879 faces, so a
@@ -20,11 +24,13 @@ import json
 import statistics
 from pathlib import Path
 
+METRICS = ("val_acc", "acc")
 
-def dev_accuracies(run_dir: Path) -> list[float]:
-    """``val_acc`` of each finished epoch of the run, in order."""
+
+def epoch_values(run_dir: Path, metric: str = "val_acc") -> list[float]:
+    """``history.csv``'s ``metric`` column for each finished epoch of the run, in order."""
     with (run_dir / "history.csv").open() as handle:
-        return [float(row["val_acc"]) for row in csv.DictReader(handle) if row.get("val_acc")]
+        return [float(row[metric]) for row in csv.DictReader(handle) if row.get(metric)]
 
 
 def dev_split_key(run_dir: Path) -> tuple[object, ...]:
@@ -75,13 +81,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", type=Path, nargs="+", help="run folders (history.csv, config.json)")
     parser.add_argument("--window", type=int, default=10, help="epochs a row averages")
+    parser.add_argument(
+        "--metric",
+        choices=METRICS,
+        default="val_acc",
+        help="history.csv column: dev (val_acc) or training accuracy (acc)",
+    )
     args = parser.parse_args(argv)
     if args.window < 1:
         parser.error("--window must be at least 1")
     keys = {run: dev_split_key(run) for run in args.runs}
     if len(set(keys.values())) > 1:
         parser.error("the runs do not share a dev split (data, dev_fraction, seed, classes): " + str(keys))
-    rows = window_means([dev_accuracies(run) for run in args.runs], args.window)
+    rows = window_means([epoch_values(run, args.metric) for run in args.runs], args.window)
     print(format_table([run.name for run in args.runs], rows))
     print()
     print(format_times(args.runs))

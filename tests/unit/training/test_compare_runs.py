@@ -10,9 +10,9 @@ import pytest
 from training.compare_runs import epoch_times, main, window_means
 
 
-def _run(path: Path, val_accs: list[float], seed: int = 1234) -> Path:
+def _run(path: Path, val_accs: list[float], seed: int = 1234, train_acc: float = 0.5) -> Path:
     path.mkdir()
-    rows = ["epoch,acc,loss,val_acc,val_loss", *(f"{i},0.5,1.0,{acc},1.1" for i, acc in enumerate(val_accs))]
+    rows = ["epoch,acc,loss,val_acc,val_loss", *(f"{i},{train_acc},1.0,{acc},1.1" for i, acc in enumerate(val_accs))]
     (path / "history.csv").write_text("\n".join(rows) + "\n")
     config = {"data_sha256": "ab", "dev_fraction": 0.1, "seed": seed, "classes": 7}
     (path / "config.json").write_text(json.dumps(config))
@@ -39,6 +39,13 @@ def test_the_table_gives_each_run_and_its_difference_from_the_first(
         "run | backend | precision | epochs | median s | range s",
         "--- | --- | --- | --- | --- | ---",
     ]
+
+
+def test_metric_acc_compares_training_accuracy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _run(tmp_path / "a", [0.60, 0.62], train_acc=0.70)
+    b = _run(tmp_path / "b", [0.58, 0.60], train_acc=0.66)
+    main([str(a), str(b), "--window", "2", "--metric", "acc"])
+    assert capsys.readouterr().out.splitlines()[2] == "1-2 | 70.00% | 66.00% | -4.00"
 
 
 def test_runs_on_different_dev_splits_are_refused(tmp_path: Path) -> None:
