@@ -19,18 +19,18 @@ run was trained, it is not a benchmark.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import statistics
 from pathlib import Path
+
+from training.report.numbers import read_history
 
 METRICS = ("val_acc", "acc")
 
 
 def epoch_values(run_dir: Path, metric: str = "val_acc") -> list[float]:
     """``history.csv``'s ``metric`` column for each finished epoch of the run, in order."""
-    with (run_dir / "history.csv").open() as handle:
-        return [float(row[metric]) for row in csv.DictReader(handle) if row.get(metric)]
+    return read_history(run_dir / "history.csv").get(metric, [])
 
 
 def dev_split_key(run_dir: Path) -> tuple[object, ...]:
@@ -57,8 +57,8 @@ def format_table(names: list[str], rows: list[tuple[int, int, list[float]]]) -> 
     return "\n".join(lines)
 
 
-def epoch_times(run_dir: Path) -> list[tuple[str, str, int, float, float, float]]:
-    """(backend, precision, epochs, median, fastest, slowest seconds) for each stretch of the run's
+def epoch_times(run_dir: Path) -> list[tuple[str, str, int, float, float, float, float]]:
+    """(backend, precision, epochs, median, fastest, slowest, total seconds) for each stretch of the run's
     ``timing.jsonl`` trained one way, in the order the run first used each way."""
     path = run_dir / "timing.jsonl"
     groups: dict[tuple[str, str], list[float]] = {}
@@ -66,14 +66,15 @@ def epoch_times(run_dir: Path) -> list[tuple[str, str, int, float, float, float]
         entry = json.loads(line)
         way = (entry.get("backend", "unknown"), entry.get("precision", "unknown"))
         groups.setdefault(way, []).append(float(entry["seconds"]))
-    return [(*way, len(s), statistics.median(s), min(s), max(s)) for way, s in groups.items()]
+    return [(*way, len(s), statistics.median(s), min(s), max(s), sum(s)) for way, s in groups.items()]
 
 
 def format_times(runs: list[Path]) -> str:
-    lines = ["run | backend | precision | epochs | median s | range s", " | ".join("---" for _ in range(6))]
+    lines = ["run | backend | precision | epochs | median s | range s | hours", " | ".join("---" for _ in range(7))]
     for run in runs:
-        for backend, precision, count, median, fastest, slowest in epoch_times(run):
-            lines.append(f"{run.name} | {backend} | {precision} | {count} | {median:.0f} | {fastest:.0f}-{slowest:.0f}")
+        for backend, precision, count, median, fastest, slowest, total in epoch_times(run):
+            cells = [run.name, backend, precision, str(count), f"{median:.0f}", f"{fastest:.0f}-{slowest:.0f}"]
+            lines.append(" | ".join([*cells, f"{total / 3600:.1f}"]))
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.compare_runs import epoch_times, main, window_means
+from training.compare_runs import epoch_times, format_times, main, window_means
 
 
 def _run(path: Path, val_accs: list[float], seed: int = 1234, train_acc: float = 0.5) -> Path:
@@ -36,8 +36,8 @@ def test_the_table_gives_each_run_and_its_difference_from_the_first(
     assert lines[2:4] == ["1-2 | 61.00% | 62.00% | +1.00", "3-4 | 65.00% | 67.00% | +2.00"]
     assert lines[4:] == [
         "",
-        "run | backend | precision | epochs | median s | range s",
-        "--- | --- | --- | --- | --- | ---",
+        "run | backend | precision | epochs | median s | range s | hours",
+        "--- | --- | --- | --- | --- | --- | ---",
     ]
 
 
@@ -63,8 +63,9 @@ def test_epoch_times_are_summed_up_by_backend_and_precision(tmp_path: Path) -> N
     ]
     (run / "timing.jsonl").write_text("\n".join(lines) + "\n")
     assert epoch_times(run) == [
-        ("tensorflow", "float32", 1, 600.0, 600.0, 600.0),
-        ("torch", "float32", 3, 250.0, 200.0, 300.0),
-        ("tensorflow", "mixed_bfloat16", 1, 130.0, 130.0, 130.0),
+        ("tensorflow", "float32", 1, 600.0, 600.0, 600.0, 600.0),
+        ("torch", "float32", 3, 250.0, 200.0, 300.0, 750.0),
+        ("tensorflow", "mixed_bfloat16", 1, 130.0, 130.0, 130.0, 130.0),
     ]
+    assert "r | torch | float32 | 3 | 250 | 200-300 | 0.2" in format_times([run]).splitlines()
     assert epoch_times(tmp_path) == []  # no timing.jsonl
