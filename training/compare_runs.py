@@ -57,24 +57,25 @@ def format_table(names: list[str], rows: list[tuple[int, int, list[float]]]) -> 
     return "\n".join(lines)
 
 
-def epoch_times(run_dir: Path) -> list[tuple[str, str, int, float, float, float, float]]:
-    """(backend, precision, epochs, median, fastest, slowest, total seconds) for each stretch of the run's
-    ``timing.jsonl`` trained one way, in the order the run first used each way."""
+def epoch_seconds(run_dir: Path) -> dict[tuple[str, str], list[float]]:
+    """Each epoch's seconds in the run's ``timing.jsonl``, grouped by (backend, precision) in the order the run
+    first trained each way; empty where the run has no timing log."""
     path = run_dir / "timing.jsonl"
     groups: dict[tuple[str, str], list[float]] = {}
     for line in path.read_text().splitlines() if path.is_file() else []:
         entry = json.loads(line)
         way = (entry.get("backend", "unknown"), entry.get("precision", "unknown"))
         groups.setdefault(way, []).append(float(entry["seconds"]))
-    return [(*way, len(s), statistics.median(s), min(s), max(s), sum(s)) for way, s in groups.items()]
+    return groups
 
 
 def format_times(runs: list[Path]) -> str:
     lines = ["run | backend | precision | epochs | median s | range s | hours", " | ".join("---" for _ in range(7))]
     for run in runs:
-        for backend, precision, count, median, fastest, slowest, total in epoch_times(run):
-            cells = [run.name, backend, precision, str(count), f"{median:.0f}", f"{fastest:.0f}-{slowest:.0f}"]
-            lines.append(" | ".join([*cells, f"{total / 3600:.1f}"]))
+        for (backend, precision), seconds in epoch_seconds(run).items():
+            spread = f"{min(seconds):.0f}-{max(seconds):.0f}"
+            cells = [run.name, backend, precision, str(len(seconds)), f"{statistics.median(seconds):.0f}", spread]
+            lines.append(" | ".join([*cells, f"{sum(seconds) / 3600:.1f}"]))
     return "\n".join(lines)
 
 

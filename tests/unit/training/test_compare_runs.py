@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.compare_runs import epoch_times, format_times, main, window_means
+from training.compare_runs import epoch_seconds, format_times, main, window_means
 
 
 def _run(path: Path, val_accs: list[float], seed: int = 1234, train_acc: float = 0.5) -> Path:
@@ -54,7 +54,7 @@ def test_runs_on_different_dev_splits_are_refused(tmp_path: Path) -> None:
         main([str(a), str(b)])
 
 
-def test_epoch_times_are_summed_up_by_backend_and_precision(tmp_path: Path) -> None:
+def test_epoch_seconds_are_grouped_and_summed_up_by_backend_and_precision(tmp_path: Path) -> None:
     run = _run(tmp_path / "r", [0.5])
     entries = [("tensorflow", "float32", 600.0), ("torch", "float32", 300.0), ("torch", "float32", 200.0),
                ("torch", "float32", 250.0), ("tensorflow", "mixed_bfloat16", 130.0)]  # fmt: skip
@@ -62,10 +62,14 @@ def test_epoch_times_are_summed_up_by_backend_and_precision(tmp_path: Path) -> N
         json.dumps({"epoch": i + 1, "seconds": s, "backend": b, "precision": p}) for i, (b, p, s) in enumerate(entries)
     ]
     (run / "timing.jsonl").write_text("\n".join(lines) + "\n")
-    assert epoch_times(run) == [
-        ("tensorflow", "float32", 1, 600.0, 600.0, 600.0, 600.0),
-        ("torch", "float32", 3, 250.0, 200.0, 300.0, 750.0),
-        ("tensorflow", "mixed_bfloat16", 1, 130.0, 130.0, 130.0, 130.0),
+    assert epoch_seconds(run) == {
+        ("tensorflow", "float32"): [600.0],
+        ("torch", "float32"): [300.0, 200.0, 250.0],
+        ("tensorflow", "mixed_bfloat16"): [130.0],
+    }
+    assert format_times([run]).splitlines()[2:] == [
+        "r | tensorflow | float32 | 1 | 600 | 600-600 | 0.2",
+        "r | torch | float32 | 3 | 250 | 200-300 | 0.2",
+        "r | tensorflow | mixed_bfloat16 | 1 | 130 | 130-130 | 0.0",
     ]
-    assert "r | torch | float32 | 3 | 250 | 200-300 | 0.2" in format_times([run]).splitlines()
-    assert epoch_times(tmp_path) == []  # no timing.jsonl
+    assert epoch_seconds(tmp_path) == {}  # no timing.jsonl
