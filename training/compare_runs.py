@@ -72,7 +72,10 @@ def epoch_seconds(run_dir: Path) -> dict[tuple[str, str], list[float]]:
 def format_times(runs: list[Path]) -> str:
     lines = ["run | backend | precision | epochs | median s | range s | hours", " | ".join("---" for _ in range(7))]
     for run in runs:
-        for (backend, precision), seconds in epoch_seconds(run).items():
+        groups = epoch_seconds(run)
+        if len(groups) > 1:  # a run trained more than one way: a row for all its epochs too
+            groups[("all", "all")] = [s for seconds in groups.values() for s in seconds]
+        for (backend, precision), seconds in groups.items():
             spread = f"{min(seconds):.0f}-{max(seconds):.0f}"
             cells = [run.name, backend, precision, str(len(seconds)), f"{statistics.median(seconds):.0f}", spread]
             lines.append(" | ".join([*cells, f"{sum(seconds) / 3600:.1f}"]))

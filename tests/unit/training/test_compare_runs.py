@@ -71,5 +71,9 @@ def test_epoch_seconds_are_grouped_and_summed_up_by_backend_and_precision(tmp_pa
         "r | tensorflow | float32 | 1 | 600 | 600-600 | 0.2",
         "r | torch | float32 | 3 | 250 | 200-300 | 0.2",
         "r | tensorflow | mixed_bfloat16 | 1 | 130 | 130-130 | 0.0",
+        "r | all | all | 5 | 250 | 130-600 | 0.4",
     ]
     assert epoch_seconds(tmp_path) == {}  # no timing.jsonl
+    one_way = _run(tmp_path / "one", [0.5])
+    (one_way / "timing.jsonl").write_text(json.dumps({"epoch": 1, "seconds": 90.0, "backend": "torch"}) + "\n")
+    assert format_times([one_way]).splitlines()[2:] == ["one | torch | unknown | 1 | 90 | 90-90 | 0.0"]
