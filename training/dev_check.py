@@ -39,6 +39,12 @@ def mean_accuracy(probabilities: list[np.ndarray], labels: np.ndarray) -> float:
     return float(np.mean(np.mean(probabilities, axis=0).argmax(axis=1) == labels))
 
 
+def model_labels(models: list[Path]) -> list[str]:
+    """Each model's file name, or its path as given where two models share a name (``build/v7/emonet.onnx``)."""
+    names = [path.name for path in models]
+    return [str(path) if names.count(path.name) > 1 else path.name for path in models]
+
+
 def score(models: list[Path], split: FerSplit, threads: int = 0) -> list[DevScore]:
     """Each model alone, then (for two or more) their ensemble: the mean of their probabilities.
 
@@ -50,10 +56,11 @@ def score(models: list[Path], split: FerSplit, threads: int = 0) -> list[DevScor
         classifier = OnnxEmotionClassifier(path, providers=("CPUExecutionProvider",), intra_op_threads=threads)
         plain.append(predict(classifier, split.images, tta=False))
         mirrored.append(predict(classifier, split.images[:, :, ::-1], tta=False))
+    labels = model_labels(models)
     groups = [[index] for index in range(len(models))] + ([list(range(len(models)))] if len(models) > 1 else [])
     return [
         DevScore(
-            " + ".join(models[index].name for index in group),
+            " + ".join(labels[index] for index in group),
             mean_accuracy([plain[index] for index in group], split.labels),
             mean_accuracy([plain[index] for index in group] + [mirrored[index] for index in group], split.labels),
         )

@@ -11,7 +11,7 @@ import pytest
 from emostream.classifier.engine import OnnxEmotionClassifier
 from emostream.commands.eval_model import predict
 from training.data import dev_split, load_npz
-from training.dev_check import DevScore, format_table, run_dev_split, score
+from training.dev_check import DevScore, format_table, model_labels, run_dev_split, score
 
 MODELS = Path(__file__).resolve().parents[3] / "models"
 
@@ -63,3 +63,8 @@ def test_the_table_lists_every_score_as_a_percentage() -> None:
     table = format_table([DevScore("a.onnx", 0.5, 0.625), DevScore("a.onnx + b.onnx", 0.7, 0.71)], 2879)
     assert table.splitlines()[0] == "dev split: 2879 images"
     assert "50.00%" in table and "62.50%" in table and "71.00%" in table
+
+
+def test_models_that_share_a_file_name_are_told_apart_by_their_paths() -> None:
+    models = [Path("models/emonet.onnx"), Path("build/v7/emonet.onnx"), Path("teachers/emonet-v3.int8.onnx")]
+    assert model_labels(models) == ["models/emonet.onnx", "build/v7/emonet.onnx", "emonet-v3.int8.onnx"]
