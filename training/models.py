@@ -101,6 +101,16 @@ def emonet_deep(num_classes: int = 7) -> keras.Model:
     return emonet(num_classes, widths=(48, 96, 192, 384), blocks=(1, 2, 2, 1))
 
 
+def resnet18(num_classes: int = 7) -> keras.Model:
+    """ResNet-18's stages (two blocks each, widths 64-512) on emonet's stride-2 stem: a teacher, not a runtime model.
+
+    About 0.6 GFLOPs and 11 M parameters: too slow for the 2,000 crops/s budget on 2 cores, big enough to fit the
+    faces better than the ~70% that every ``emonet`` layout and their ensembles reach on the dev split, so a
+    student distilled from it has something to learn (training/checkpoints/README.md, "Choosing the next network").
+    """
+    return emonet(num_classes, widths=(64, 128, 256, 512), blocks=(2, 2, 2, 2))
+
+
 def shallow_cnn(num_classes: int = 7) -> keras.Model:
     """Seed baseline: the shallow 3-conv CNN (reported at ~62% on FER2013)."""
     inputs, x = _inputs()
@@ -152,6 +162,7 @@ ARCHITECTURES: dict[str, Callable[[int], keras.Model]] = {
     "emonet_small": emonet_small,
     "emonet_wide": emonet_wide,
     "emonet_deep": emonet_deep,
+    "resnet18": resnet18,
     "shallow_cnn": shallow_cnn,
     "vgg_style": vgg_style,
     "mini_xception": mini_xception,

@@ -36,3 +36,12 @@ def test_emonet_deep_adds_two_blocks_to_emonet_wide() -> None:
     extra_block = 2 * 9 * 96 * 96 * 12 * 12
     assert macs("emonet_deep") - macs("emonet_wide") == 2 * extra_block
     assert deep.count_params() < 1.4 * wide.count_params()
+
+
+def test_resnet18_has_two_blocks_a_stage_and_its_published_size() -> None:
+    model = models.build("resnet18")
+    blocks = sorted(layer.name.split("_")[0] for layer in model.layers if layer.name.endswith("_add"))
+    assert blocks == [f"s{stage}b{block}" for stage in range(1, 5) for block in (1, 2)]
+    # ResNet-18's 11.2 M parameters less its ImageNet head and 7x7 stem, at 48x48 behind a stride-2 stem
+    assert 10.5e6 < model.count_params() < 11.5e6
+    assert 0.25e9 < macs("resnet18") < 0.4e9
