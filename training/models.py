@@ -104,9 +104,9 @@ def emonet_deep(num_classes: int = 7) -> keras.Model:
 def resnet18(num_classes: int = 7) -> keras.Model:
     """ResNet-18's stages (two blocks each, widths 64-512) on emonet's stride-2 stem: a teacher, not a runtime model.
 
-    About 0.6 GFLOPs and 11 M parameters: too slow for the 2,000 crops/s budget on 2 cores, big enough to fit the
-    faces better than the ~70% that every ``emonet`` layout and their ensembles reach on the dev split, so a
-    student distilled from it has something to learn (training/checkpoints/README.md, "Choosing the next network").
+    0.65 GFLOPs and 11.2 M parameters: far too slow for the 2,000 crops/s budget on 2 cores. It is trained to teach
+    the next emonet, since every emonet layout and their ensembles stop near 70% on the dev split; whether this net
+    gets further is what its run measures (training/checkpoints/README.md, ``resnet18-teacher/``).
     """
     return emonet(num_classes, widths=(64, 128, 256, 512), blocks=(2, 2, 2, 2))
 
