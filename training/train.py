@@ -27,6 +27,7 @@ from training.resume_state import load_state, save_state
 from training.weight_average import AVERAGE_STATE, AverageCallback, check_continuous
 
 RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
+TIMING_LOG = "timing.jsonl"  # one JSON line an epoch: seconds, CPU seconds, backend, precision
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013_train_val.npz")
 
 
@@ -211,10 +212,10 @@ def train(
         load_state(model, state)
         initial_epoch = _epochs_done(history_path)
         print(f"resume: {state} after epoch {initial_epoch}", flush=True)
-    else:
+    else:  # starting over: the logs of an earlier start (say, one whose weights were not kept) go with it
         model = build_model(config, steps)
-        history_path.unlink(missing_ok=True)
-        average.unlink(missing_ok=True)
+        for log in (history_path, average, run_dir / TIMING_LOG):
+            log.unlink(missing_ok=True)
     if initial_epoch >= config.epochs:  # before the teacher check: a finished run's teacher may have moved on
         print("run already complete", flush=True)
         return last
@@ -235,7 +236,7 @@ def train(
         ),
         keras.callbacks.CSVLogger(str(history_path), append=True),
         *([AverageCallback(average, config.average_from)] if config.average_from else []),  # before resume.npz
-        _EpochTimer(run_dir / "timing.jsonl", state),
+        _EpochTimer(run_dir / TIMING_LOG, state),
     ]
     model.fit(
         sequence,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,20 @@ def test_resume_from_resume_npz_keeps_the_runs_architecture_and_schedule(tmp_pat
     (run / "best.keras").unlink()
     assert default_checkpoint(run) == run / "resume.npz"
     assert load_checkpoint(run / "resume.npz").name == "emonet"  # rebuilt from config.json, weights loaded
+
+
+def test_a_run_whose_weights_are_gone_starts_over_with_fresh_logs(tmp_path: Path, tiny_fer: Path) -> None:
+    data, run = tiny_fer, tmp_path / "run"
+    config = TrainConfig(data=str(data), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32)
+    train(config, run, resume=True)
+    # as a clean checkout of a run whose weights were too big to commit: its logs only
+    for name in ("last.keras", "best.keras", "resume.npz"):
+        (run / name).unlink()
+
+    train(replace(config, epochs=1), run, resume=True)
+
+    assert len((run / "history.csv").read_text().splitlines()) == 1 + 1
+    assert [json.loads(line)["epoch"] for line in (run / "timing.jsonl").read_text().splitlines()] == [1]
 
 
 def test_stop_after_splits_a_run_and_workers_change_no_batch(tmp_path: Path, tiny_fer: Path) -> None:
