@@ -41,6 +41,7 @@ from training.data import (
     load_fer2013,
     to_six_classes,
 )
+from training.npz_store import stored_sha256
 from training.report import figures
 from training.report.card import render_card
 from training.report.network import inspect_checkpoint
@@ -212,7 +213,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     architecture, drawn, notes = inspect_checkpoint(checkpoint, val.images, val.labels, info.classes,
                                                     info.temperature, out_dir)  # fmt: skip
     made |= drawn
-    checkpoint_sha = file_sha256(checkpoint)
+    checkpoint_sha = stored_sha256(checkpoint)
     exported_from = onnx_metadata(args.model).get("checkpoint_sha256")
     ferplus_path = args.ferplus or (Path(config.ferplus) if config.ferplus else args.data.parent / "ferplus_labels.csv")
     export_json = args.model.with_name(f"{args.model.stem}.export.json")

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from training.npz_store import load_arrays, save_arrays
+
 AVERAGE_STATE = "average.npz"
 AVERAGED_WEIGHTS = "swa.npz"
 AVERAGE_SUMMARY = "swa.json"
@@ -44,9 +46,7 @@ def update_average(weights: list[np.ndarray], path: Path, epoch: int) -> int:
     arrays: dict[str, np.ndarray] = {f"w{i}": m.astype(np.float32) for i, m in enumerate(mean)}
     for key, value in (("count", count), ("first_epoch", epoch - count + 1), ("last_epoch", epoch)):
         arrays[key] = np.array(value, np.int64)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
-    tmp.replace(path)
+    save_arrays(path, arrays)
     return count
 
 
@@ -54,9 +54,9 @@ def read_average(path: Path) -> tuple[int, int, list[np.ndarray] | None]:
     """(epochs averaged, last epoch averaged, the mean weights) of ``path``; (0, 0, None) where there is none."""
     if not path.is_file():
         return 0, 0, None
-    with np.load(path) as data:
-        weights = [data[f"w{i}"].astype(np.float64) for i in range(sum(1 for k in data.files if k.startswith("w")))]
-        return int(data["count"]), int(data["last_epoch"]), weights
+    data = load_arrays(path)
+    weights = [data[f"w{i}"].astype(np.float64) for i in range(sum(1 for k in data if k.startswith("w")))]
+    return int(data["count"]), int(data["last_epoch"]), weights
 
 
 def check_continuous(path: Path, average_from: int, epochs_done: int) -> None:
@@ -145,7 +145,7 @@ def build_averaged(run_dir: Path) -> dict[str, Any]:
     layers = recalibrate_batch_norm(averaged, train_x)
     out = run_dir / AVERAGED_WEIGHTS
     weights = {f"w{i}": np.asarray(w, np.float32) for i, w in enumerate(averaged.get_weights())}
-    np.savez_compressed(out, **weights)  # type: ignore[arg-type]  # what load_checkpoint reads (weights only)
+    save_arrays(out, weights)  # what load_checkpoint reads (weights only)
     result: dict[str, Any] = {
         "averaged_epochs": [last_epoch - count + 1, last_epoch],
         "batch_norm_layers_recalibrated": layers,

@@ -119,3 +119,32 @@ def test_label_options_study(tmp_path: Path) -> None:
         assert rows[name]["ferplus_majority"]["count"] == VAL - 1  # the row without a FER+ row is left out
         assert ("--ferplus" in rows[name]["command"]) == (name == "ferplus-soft")
         assert rows[name]["notes"] == "1 of 1 epochs, resume.npz"
+
+
+def test_a_candidate_exported_from_a_split_checkpoint_is_checked_on_the_dev_split_only(tmp_path: Path) -> None:
+    from training.export import model_input, onnx_probabilities
+    from training.npz_store import main as npz_store_main
+    from training.npz_store import part_count, stored_sha256
+    from training.train import prepare
+
+    data = make_data(tmp_path)
+    run_dir = tmp_path / "runs" / "candidate"
+    config = TrainConfig(data=str(data), arch="emonet_small", epochs=1, warmup_epochs=0, batch_size=64)
+    train(config, run_dir, resume=False)
+    state = run_dir / "resume.npz"
+    npz_store_main(["split", str(state), "--max-part-bytes", "2000000"])  # as a state over the repo's limit is kept
+    assert part_count(state) > 1
+
+    summary = export(state, "candidate", "0", tmp_path / "out", ("onnx",), check_split="dev")
+
+    assert summary["check_split"] == "dev" and "keras_accuracy_publictest" not in summary
+    _, dev, _, _ = prepare(config)
+    onnx_path = tmp_path / "out" / "candidate.onnx"
+    dev_accuracy = float((onnx_probabilities(onnx_path, model_input(dev.images)).argmax(1) == dev.labels).mean())
+    assert summary["checks"][0]["accuracy"] == dev_accuracy
+    metadata = json.loads((tmp_path / "out" / "candidate.export.json").read_text())
+    assert metadata["checks"][0]["argmax_agreement"] >= 0.99
+    import onnx
+
+    properties = {p.key: p.value for p in onnx.load(str(onnx_path)).metadata_props}
+    assert properties["checkpoint_sha256"] == stored_sha256(state) != stored_sha256(run_dir / "resume.1.npz")

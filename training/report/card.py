@@ -195,6 +195,10 @@ def _options_section(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _check_split_name(export: dict[str, Any]) -> str:
+    return "the dev split" if export.get("check_split") == "dev" else "PublicTest"
+
+
 def _export_table(export: dict[str, Any]) -> list[str]:
     rows = [
         [
@@ -206,7 +210,8 @@ def _export_table(export: dict[str, Any]) -> list[str]:
         ]
         for c in export["checks"]
     ]
-    return _table(["format", "bytes", "argmax agreement with Keras", "max abs prob diff", "PublicTest accuracy"], rows)
+    accuracy = "dev accuracy" if export.get("check_split") == "dev" else "PublicTest accuracy"
+    return _table(["format", "bytes", "argmax agreement with Keras", "max abs prob diff", accuracy], rows)
 
 
 def _limits(report: dict[str, Any]) -> list[str]:
@@ -350,7 +355,8 @@ def render_card(report: dict[str, Any], links: str) -> str:
     lines += ["## Export checks", ""]
     if report["export"]:
         lines += [f"From `{model['path'].rsplit('/', 1)[-1].removesuffix('.onnx')}.export.json` (each format "
-                  "against Keras on PublicTest):", "", *_export_table(report["export"]), ""]  # fmt: skip
+                  f"against Keras on {_check_split_name(report['export'])}):", "",
+                  *_export_table(report["export"]), ""]  # fmt: skip
     else:
         lines += ["No `.export.json` beside the model: not checked.", ""]
     lines += _speed_lines(report.get("speed"))

@@ -36,3 +36,17 @@ def test_weights_momentum_and_step_survive_the_round_trip(tmp_path: Path) -> Non
     fresh.train_on_batch(x[:8], y[:8])
     for a, b in zip(trained.get_weights(), fresh.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_a_state_larger_than_a_part_is_split_and_restored_whole(tmp_path: Path) -> None:
+    trained = _model()
+    trained.fit(np.ones((8, 4), "float32"), np.ones((8, 3), "float32"), batch_size=4, epochs=1, verbose=0)
+    save_state(trained, tmp_path / "resume.npz", max_part_bytes=100)  # the first kernel and bias: 80 + 20 bytes
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) > 2 and names == [f"resume.{i}.npz" for i in range(1, len(names))] + ["resume.npz"]
+
+    fresh = _model()
+    load_state(fresh, tmp_path / "resume.npz")
+    assert int(fresh.optimizer.iterations.numpy()) == 2
+    for a, b in zip(trained.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
