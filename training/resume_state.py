@@ -29,6 +29,28 @@ def load_weights(model: Any, path: Path) -> None:
     model.set_weights(_weights(load_arrays(path)))
 
 
+def init_weights(model: Any, path: Path) -> None:
+    """Start ``model`` from the weights of another run's checkpoint (``.npz`` from :func:`save_state`, or a
+    ``.keras`` file); every weight's shape must match, else the checkpoint is another network."""
+    if path.suffix == ".npz":
+        weights = _weights(load_arrays(path))
+    else:
+        import keras
+
+        import training.models  # noqa: F401  (registers the custom layers)
+
+        weights = keras.saving.load_model(path, compile=False).get_weights()
+    expected = [tuple(w.shape) for w in model.get_weights()]
+    found = [tuple(w.shape) for w in weights]
+    if found != expected:
+        first = next(i for i in range(max(len(found), len(expected))) if found[i : i + 1] != expected[i : i + 1])
+        raise ValueError(
+            f"{path} is not a checkpoint of this architecture: it holds {len(found)} weights, the model "
+            f"{len(expected)}, and weight #{first} is {found[first : first + 1]} against {expected[first : first + 1]}"
+        )
+    model.set_weights(weights)
+
+
 def _weights(data: dict[str, np.ndarray]) -> list[np.ndarray]:
     return [data[f"w{i}"] for i in range(sum(1 for k in data if k.startswith("w")))]
 

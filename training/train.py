@@ -23,7 +23,8 @@ import numpy as np
 from training.augment import AugmentConfig, augment_batch, mixup
 from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fer2013, to_six_classes
 from training.distill import Teacher, blend, check_targets, teacher_paths
-from training.resume_state import load_state, save_state
+from training.npz_store import stored_sha256
+from training.resume_state import init_weights, load_state, save_state
 from training.weight_average import AVERAGE_STATE, AverageCallback, check_continuous
 
 RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
@@ -54,6 +55,7 @@ class TrainConfig:
     teacher: str = ""  # exported ONNX model(s), comma-separated; flip-averaged probabilities blended into the targets
     teacher_weight: float = 0.5
     average_from: int = 0  # weight averaging (training/weight_average.py) of every epoch after this one; 0: none
+    init_from: str = ""  # a checkpoint of the same architecture whose weights a new run starts from (fine-tuning)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -214,6 +216,9 @@ def train(
         print(f"resume: {state} after epoch {initial_epoch}", flush=True)
     else:  # starting over: the logs of an earlier start (say, one whose weights were not kept) go with it
         model = build_model(config, steps)
+        if config.init_from:
+            init_weights(model, Path(config.init_from))
+            print(f"start: the weights of {config.init_from}", flush=True)
         for log in (history_path, average, run_dir / TIMING_LOG):
             log.unlink(missing_ok=True)
     if initial_epoch >= config.epochs:  # before the teacher check: a finished run's teacher may have moved on
@@ -225,6 +230,8 @@ def train(
     extra = {"data_sha256": data_hash, "train_samples": len(train_split), "dev_samples": len(dev)}
     if config.teacher:
         extra["teacher_sha256"] = check_teacher(config, config_path if initial_epoch else None)
+    if config.init_from:
+        extra["init_sha256"] = _init_sha256(config, config_path if initial_epoch else None)
     config_path.write_text(json.dumps(asdict(config) | extra, indent=2))
     sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers, teacher_threads)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
@@ -247,6 +254,16 @@ def train(
         verbose=2,
     )
     return last
+
+
+def _init_sha256(config: TrainConfig, saved_config: Path | None) -> str:
+    """The sha256 of the checkpoint a run started from: measured at the start, kept from ``config.json`` after
+    (the file may have moved on since; the run's own weights carry on from its checkpoints)."""
+    if saved_config is not None:
+        saved = json.loads(saved_config.read_text()).get("init_sha256")
+        if saved:
+            return str(saved)
+    return stored_sha256(Path(config.init_from))
 
 
 def _adopt_average_from(config: TrainConfig, requested: int, epochs_done: int) -> TrainConfig:
@@ -336,6 +353,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
     parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     for name in ("arch", "optimizer", "ferplus", "ferplus_mode", "teacher"):
         parser.add_argument(f"--{name.replace('_', '-')}", default=getattr(defaults, name))
+    parser.add_argument(
+        "--init-from", default=defaults.init_from, metavar="CHECKPOINT",
+        help="a new run starts from these weights (a run's resume.npz or a .keras file of the same --arch and "
+        "--classes) instead of random ones; the optimizer and schedule start afresh",
+    )  # fmt: skip
     parser.add_argument(
         "--precision", default=None, metavar="POLICY",
         help=f"Keras dtype policy (float32, mixed_bfloat16); a new run keeps it as its own (default "

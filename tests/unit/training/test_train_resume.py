@@ -13,6 +13,9 @@ import pytest
 pytest.importorskip("keras")
 
 from training.checkpoint import default_checkpoint, load_checkpoint
+from training.models import build
+from training.npz_store import stored_sha256
+from training.resume_state import init_weights
 from training.train import TrainConfig, saved_precision, train
 
 
@@ -93,3 +96,19 @@ def test_a_float32_call_after_a_bfloat16_one_trains_in_float32(tmp_path: Path, t
     epochs = [json.loads(line) for line in (run / "timing.jsonl").read_text().splitlines()]
     assert [epoch["precision"] for epoch in epochs] == ["float32", "mixed_bfloat16", "float32"]
     assert saved_precision(tiny_fer) is None  # not a .keras archive
+
+
+def test_a_new_run_may_start_from_another_runs_weights_and_records_them(tmp_path: Path, tiny_fer: Path) -> None:
+    base = TrainConfig(data=str(tiny_fer), arch="emonet_small", epochs=1, warmup_epochs=0, batch_size=32)
+    train(base, tmp_path / "first", resume=False)
+    start = tmp_path / "first" / "resume.npz"
+    # a learning rate of 0 leaves the trainable weights where the run started (batch-norm statistics still move)
+    train(replace(base, lr=0.0, init_from=str(start)), tmp_path / "tuned", resume=False)
+
+    first, tuned = load_checkpoint(start), load_checkpoint(tmp_path / "tuned" / "resume.npz")
+    for a, b in zip(first.trainable_weights, tuned.trainable_weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
+    config = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert config["init_from"] == str(start) and config["init_sha256"] == stored_sha256(start)
+    with pytest.raises(ValueError, match=r"not a checkpoint of this architecture: it holds \d+ weights"):
+        init_weights(build("emonet_wide", 7), start)
