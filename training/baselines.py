@@ -23,13 +23,14 @@ from training.checkpoint import load_checkpoint
 from training.data import SPLIT_VAL, FerSplit, load_fer2013, to_six_classes
 from training.report.numbers import read_history
 from training.report.run_info import load_run_config, train_command
+from training.run_files import RESUME_STATE
 from training.train import TrainConfig
 
 
 def run_checkpoint(run_dir: Path) -> Path:
     """The run's last epoch: the committed ``resume.npz`` (float32 weights; a clean checkout scores the same
     network), else ``last.keras``."""
-    for name in ("resume.npz", "last.keras"):
+    for name in (RESUME_STATE, "last.keras"):
         if (run_dir / name).is_file():
             return run_dir / name
     raise FileNotFoundError(f"{run_dir}: no resume.npz or last.keras")

@@ -12,6 +12,7 @@ from typing import Any
 
 from training.report.run_info import load_run_config
 from training.resume_state import load_weights
+from training.run_files import RESUME_STATE
 
 
 def load_checkpoint(path: Path) -> Any:
@@ -34,4 +35,4 @@ def load_checkpoint(path: Path) -> Any:
 def default_checkpoint(run_dir: Path) -> Path:
     """``best.keras`` where the run folder has it (the run happened here), else the committed ``resume.npz``."""
     best = run_dir / "best.keras"
-    return best if best.is_file() else run_dir / "resume.npz"
+    return best if best.is_file() else run_dir / RESUME_STATE

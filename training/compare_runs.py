@@ -24,6 +24,7 @@ import statistics
 from pathlib import Path
 
 from training.report.numbers import read_history
+from training.run_files import TIMING_LOG
 
 METRICS = ("val_acc", "acc")
 
@@ -60,7 +61,7 @@ def format_table(names: list[str], rows: list[tuple[int, int, list[float]]]) -> 
 def epoch_seconds(run_dir: Path) -> dict[tuple[str, str], list[float]]:
     """Each epoch's seconds in the run's ``timing.jsonl``, grouped by (backend, precision) in the order the run
     first trained each way; empty where the run has no timing log."""
-    path = run_dir / "timing.jsonl"
+    path = run_dir / TIMING_LOG
     groups: dict[tuple[str, str], list[float]] = {}
     for line in path.read_text().splitlines() if path.is_file() else []:
         entry = json.loads(line)

@@ -57,6 +57,7 @@ from training.report.numbers import (
 )
 from training.report.run_info import load_baselines, load_options, load_run_config, train_command
 from training.report.speed import model_speeds
+from training.run_files import TIMING_LOG
 from training.train import TrainConfig, prepare
 from training.weight_average import averaged_summary
 
@@ -176,7 +177,7 @@ def run_section(
         "best_dev_epoch": None if best is None else best + 1,
         "best_dev_acc": None if best is None else round(history["val_acc"][best], 4),
         "last_dev_acc": round(history["val_acc"][-1], 4) if history.get("val_acc") else None,
-        "time": training_time(args.run_dir / "timing.jsonl"),
+        "time": training_time(args.run_dir / TIMING_LOG),
         "machine": args.train_machine,
     }
 

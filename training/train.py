@@ -25,10 +25,9 @@ from training.data import SPLIT_TRAIN, FerSplit, dev_split, file_sha256, load_fe
 from training.distill import Teacher, blend, check_targets, teacher_paths
 from training.npz_store import stored_sha256
 from training.resume_state import init_weights, load_state, save_state
+from training.run_files import RESUME_STATE, TIMING_LOG
 from training.weight_average import AVERAGE_STATE, AverageCallback, check_continuous
 
-RESUME_STATE = "resume.npz"  # weights + optimizer state, small enough to commit (training/resume_state.py)
-TIMING_LOG = "timing.jsonl"  # one JSON line an epoch: seconds, CPU seconds, backend, precision
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013_train_val.npz")
 
 
