@@ -1,8 +1,10 @@
 """Int8 speed of ``emonet`` block layouts before any of them is trained: which deeper net keeps 2,000 crops/s?
 
     python -m training.arch_speed [--blocks 1111 1221 1122 1222 2222] [--rounds 3] [--repeats 15]
+    python -m training.arch_speed --blocks emonet_wide emonet_slim
 
-Each layout (blocks a stage at ``emonet_wide``'s widths, 48-384) is built untrained, exported to ONNX and
+Each layout (blocks a stage at ``emonet_wide``'s widths, 48-384, or an architecture of ``training/models.py`` by
+name) is built untrained, exported to ONNX and
 quantised by the shipped int8 recipe (``training/int8.py``, calibrated on Training faces: the weights are
 random, so only the graph's speed means anything), then timed through the runtime engine at batch 64 with
 ``--threads`` threads. The layouts take turns for ``--rounds`` rounds, and each one's median crops/s is also
@@ -33,19 +35,30 @@ TARGET_CROPS_PER_S = 2000.0
 def parse_layout(text: str) -> tuple[int, ...]:
     """``"1221"`` -> (1, 2, 2, 1): one digit, the blocks of a stage, for each of the four stages."""
     if len(text) != len(WIDTHS) or not text.isdigit() or "0" in text:
-        raise ValueError(f"layout {text!r}: give {len(WIDTHS)} digits from 1 to 9, the blocks of each stage")
+        raise ValueError(
+            f"layout {text!r}: give {len(WIDTHS)} digits from 1 to 9, the blocks of each stage, or an architecture's "
+            "name"
+        )
     return tuple(int(digit) for digit in text)
 
 
-def int8_export(blocks: tuple[int, ...], out_dir: Path, calibration: np.ndarray) -> tuple[Path, int]:
+def check_layout(text: str) -> None:
+    """Raises ValueError unless ``text`` is a block layout or the name of an architecture."""
+    from training.models import ARCHITECTURES
+
+    if text not in ARCHITECTURES:
+        parse_layout(text)
+
+
+def int8_export(layout: str, out_dir: Path, calibration: np.ndarray) -> tuple[Path, int]:
     """The untrained layout's int8 ONNX file and its MACs."""
     from training.export import calibrated_model, to_onnx
     from training.int8 import to_int8
-    from training.models import emonet
+    from training.models import ARCHITECTURES, emonet
     from training.report.macs import count_macs
 
-    model = emonet(7, widths=WIDTHS, blocks=blocks)
-    name = "".join(map(str, blocks))
+    model = ARCHITECTURES[layout](7) if layout in ARCHITECTURES else emonet(7, WIDTHS, parse_layout(layout))
+    name = layout
     onnx_path, int8_path = out_dir / f"{name}.onnx", out_dir / f"{name}.int8.onnx"
     to_onnx(calibrated_model(model, 1.0), onnx_path, {"name": f"emonet-{name}", "version": "untrained"})
     to_int8(onnx_path, int8_path, calibration)
@@ -64,7 +77,7 @@ def measure(layouts: list[str], data: Path, rounds: int, repeats: int, threads: 
     with tempfile.TemporaryDirectory() as scratch:
         engines = {}
         for layout in layouts:
-            path, macs[layout] = int8_export(parse_layout(layout), Path(scratch), model_input(faces))
+            path, macs[layout] = int8_export(layout, Path(scratch), model_input(faces))
             engines[layout] = OnnxEmotionClassifier(path, ("CPUExecutionProvider",), intra_op_threads=threads)
         for _ in range(rounds):
             for layout, engine in engines.items():
@@ -106,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for layout in args.blocks:
         try:
-            parse_layout(layout)
+            check_layout(layout)
         except ValueError as error:
             parser.error(str(error))
     result = measure(args.blocks, args.data, args.rounds, args.repeats, args.threads)
