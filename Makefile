@@ -17,7 +17,8 @@ MODEL_VERSION ?= 3
 # the run `make train` starts or continues (RUN stays the shipped model's, for export/eval): resnet18-teacher, a
 # ResNet-18 trained without a teacher, to become the teacher of the next emonet. Every emonet run so far (v3-v7) and
 # their ensembles stop near 70% on the dev split (training/checkpoints/README.md), so issue 4's 72% wants a stronger
-# teacher first. Its 58 MB checkpoint is not committed, so it must finish in one session: on a lent GPU.
+# teacher first. Its 58 MB checkpoint is committed in parts under 20 MB each (training/npz_store.py), so the run
+# spans sessions on the CPU like the others (about 8 min an epoch on an AVX2-only 2-core host).
 # TRAIN_RECIPE sets a new run's config.json; a resumed run keeps its own config.json and ignores it.
 TRAIN_RUN ?= training/checkpoints/resnet18-teacher
 TRAIN_RECIPE ?= --arch resnet18 --epochs 80 --weight-decay 0.005 --average-from 60

@@ -68,3 +68,20 @@ def test_the_table_lists_every_score_as_a_percentage() -> None:
 def test_models_that_share_a_file_name_are_told_apart_by_their_paths() -> None:
     models = [Path("models/emonet.onnx"), Path("build/v7/emonet.onnx"), Path("teachers/emonet-v3.int8.onnx")]
     assert model_labels(models) == ["models/emonet.onnx", "build/v7/emonet.onnx", "emonet-v3.int8.onnx"]
+
+
+def test_the_paired_difference_counts_the_faces_only_one_model_gets_right() -> None:
+    from training.dev_check import format_pairs, paired_difference
+
+    first = np.array([1, 1, 1, 0, 0, 1, 1, 0, 1, 1], dtype=bool)
+    other = np.array([1, 1, 0, 1, 1, 1, 1, 1, 1, 1], dtype=bool)  # loses face 2, wins faces 3, 4 and 7
+    pair = paired_difference("b.onnx", first, other)
+    assert (pair.only_this, pair.only_first) == (3, 1)
+    assert pair.difference == pytest.approx(0.2)
+    per_face = np.array([0, 0, -1, 1, 1, 0, 0, 1, 0, 0], dtype=float)
+    assert pair.half_width == pytest.approx(1.96 * per_face.std(ddof=1) / np.sqrt(10))
+    same = paired_difference("a.onnx", first, first)
+    assert (same.difference, same.half_width, same.only_this, same.only_first) == (0.0, 0.0, 0, 0)
+    assert "+20.00  [" in format_pairs([pair], "a.onnx")
+    with pytest.raises(ValueError, match="equal, 1-D"):
+        paired_difference("c", first, other[:5])
