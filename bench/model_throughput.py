@@ -153,14 +153,17 @@ def main() -> None:
         if name.startswith("emostream"):
             summary[name]["meets_target"] = speeds[64] >= TARGET_CROPS_PER_S_AT_64
         print(name, summary[name])
+    chosen = f" --model {args.model}" if args.model else ""
+    slug = "" if args.model is None else "-" + str(args.model.with_suffix("")).replace("/", "_").replace(".", "_")
     path = write_result(
-        "model_throughput",
+        f"model_throughput{slug}",
         {
             "threads": args.threads,
             "repeats": args.repeats,
             "contenders": summary,
             "target_crops_per_second_batch_64": TARGET_CROPS_PER_S_AT_64,
-            "command": f"python -m bench.model_throughput --repeats {args.repeats} --threads {args.threads}",
+            "model": str(args.model or DEFAULT_MODEL),
+            "command": f"python -m bench.model_throughput{chosen} --repeats {args.repeats} --threads {args.threads}",
         },
     )
     print(path)
