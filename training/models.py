@@ -35,11 +35,11 @@ def _conv_bn_relu(x: keras.KerasTensor, filters: int, stride: int = 1, name: str
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _residual_block(x: keras.KerasTensor, filters: int, stride: int, name: str, inner: int = 0) -> keras.KerasTensor:
+def _residual_block(x: keras.KerasTensor, filters: int, stride: int, name: str, inner: int) -> keras.KerasTensor:
     """Two 3x3 convolutions around an identity (or 1x1 projection) shortcut; ``inner``: the width between the
-    two convolutions (default ``filters``), which pruning narrows without touching the shortcut's width."""
+    two convolutions, which pruning narrows without touching the shortcut's width ``filters``."""
     shortcut = x
-    y = _conv_bn_relu(x, inner or filters, stride, name=f"{name}_a")
+    y = _conv_bn_relu(x, inner, stride, name=f"{name}_a")
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_b_conv")(y)
     y = _bn(f"{name}_b_bn")(y)
     if stride != 1 or x.shape[-1] != filters:

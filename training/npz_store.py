@@ -14,7 +14,6 @@ re-saves an existing file under the limit (a file written before the split exist
 from __future__ import annotations
 
 import argparse
-import hashlib
 import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -91,13 +90,10 @@ def part_count(path: Path) -> int:
 def stored_sha256(path: Path) -> str:
     """The sha256 of what ``path`` is stored in: its bytes for one file (so it matches ``sha256sum``), else the
     bytes of all its parts in order."""
-    digest = hashlib.sha256()
+    from training.data import file_sha256
+
     count = part_count(path) if path.suffix == ".npz" else 1
-    for index in range(count):
-        with part_path(path, index).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(*(part_path(path, index) for index in range(count)))
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -16,9 +16,13 @@ import pytest
 pytest.importorskip("keras")
 pytest.importorskip("tf2onnx")
 
+import onnx
+
 from training.evaluate import main as evaluate_main
-from training.export import export
-from training.train import TrainConfig, train
+from training.export import export, model_input, onnx_probabilities
+from training.npz_store import main as npz_store_main
+from training.npz_store import part_count, stored_sha256
+from training.train import TrainConfig, prepare, train
 
 TRAIN, VAL, DUPLICATES = 350, 70, 5
 FERPLUS_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear")
@@ -122,11 +126,6 @@ def test_label_options_study(tmp_path: Path) -> None:
 
 
 def test_a_candidate_exported_from_a_split_checkpoint_is_checked_on_the_dev_split_only(tmp_path: Path) -> None:
-    from training.export import model_input, onnx_probabilities
-    from training.npz_store import main as npz_store_main
-    from training.npz_store import part_count, stored_sha256
-    from training.train import prepare
-
     data = make_data(tmp_path)
     run_dir = tmp_path / "runs" / "candidate"
     config = TrainConfig(data=str(data), arch="emonet_small", epochs=1, warmup_epochs=0, batch_size=64)
@@ -144,7 +143,5 @@ def test_a_candidate_exported_from_a_split_checkpoint_is_checked_on_the_dev_spli
     assert summary["checks"][0]["accuracy"] == dev_accuracy
     metadata = json.loads((tmp_path / "out" / "candidate.export.json").read_text())
     assert metadata["checks"][0]["argmax_agreement"] >= 0.99
-    import onnx
-
     properties = {p.key: p.value for p in onnx.load(str(onnx_path)).metadata_props}
     assert properties["checkpoint_sha256"] == stored_sha256(state) != stored_sha256(run_dir / "resume.1.npz")

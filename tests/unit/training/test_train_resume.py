@@ -42,7 +42,7 @@ def test_a_run_whose_weights_are_gone_starts_over_with_fresh_logs(tmp_path: Path
     data, run = tiny_fer, tmp_path / "run"
     config = TrainConfig(data=str(data), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32)
     train(config, run, resume=True)
-    # as a clean checkout of a run whose weights were too big to commit: its logs only
+    # as a run folder whose weights were lost (never committed, or deleted): its logs only
     for name in ("last.keras", "best.keras", "resume.npz"):
         (run / name).unlink()
 
