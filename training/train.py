@@ -26,9 +26,22 @@ from training.distill import Teacher, blend, check_targets, teacher_paths
 from training.npz_store import stored_sha256
 from training.resume_state import init_weights, load_state, save_state
 from training.run_files import RESUME_STATE, TIMING_LOG
+from training.teacher_views import VIEWS_FOLDER, TeacherViews, views_key
 from training.weight_average import AVERAGE_STATE, AverageCallback, check_continuous
 
 DEFAULT_DATA = Path("../shared/data/fer2013/fer2013_train_val.npz")
+# the settings that decide which faces a batch holds, how they are augmented, and what the teacher says of them
+VIEW_SHAPING = (
+    "data",
+    "classes",
+    "batch_size",
+    "seed",
+    "dev_fraction",
+    "max_train_samples",
+    "mixup_alpha",
+    "augment",
+    "teacher",
+)
 
 
 @dataclass
@@ -53,6 +66,7 @@ class TrainConfig:
     precision: str = "float32"  # the run's first choice; mixed_bfloat16: ~1.2-1.3x faster with AVX512_BF16
     teacher: str = ""  # exported ONNX model(s), comma-separated; flip-averaged probabilities blended into the targets
     teacher_weight: float = 0.5
+    teacher_views: int = 0  # >0: the teacher asked once for each of this many fixed views (training/teacher_views.py)
     average_from: int = 0  # weight averaging (training/weight_average.py) of every epoch after this one; 0: none
     init_from: str = ""  # a checkpoint of the same architecture whose weights a new run starts from (fine-tuning)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -74,33 +88,50 @@ class FerSequence:
                 epoch: int,
                 workers: int = 1,
                 teacher_threads: int = 0,
+                views: TeacherViews | None = None,
             ) -> None:
-                # batches depend only on (seed, epoch, index), so threads that prepare them ahead change nothing
+                # batches depend only on (seed, epoch or view, index), so threads that prepare them ahead change nothing
                 super().__init__(workers=workers, use_multiprocessing=False)
                 self.images, self.targets, self.weights, self.config = images, targets, weights, config
-                self.epoch = epoch
-                paths = teacher_paths(config.teacher) if config.teacher else None
-                self.teacher = Teacher(paths, teacher_threads) if paths else None
+                self.epoch, self.views, self.teacher_threads = epoch, views, teacher_threads
+                self.teacher: Teacher | None = None  # opened on the first batch it must see
                 self._order = self._shuffle()
 
+            def _draw(self) -> int:
+                """What seeds this epoch's batches: the epoch, or with teacher views the view it replays."""
+                return self.views.view(self.epoch) if self.views is not None else self.epoch
+
             def _shuffle(self) -> np.ndarray:
-                return np.random.default_rng((self.config.seed, self.epoch)).permutation(len(self.images))
+                return np.random.default_rng((self.config.seed, self._draw())).permutation(len(self.images))
 
             def __len__(self) -> int:
                 return math.ceil(len(self.images) / self.config.batch_size)
 
             def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 pick = self._order[index * self.config.batch_size : (index + 1) * self.config.batch_size]
-                rng = np.random.default_rng((self.config.seed, self.epoch, index))
+                rng = np.random.default_rng((self.config.seed, self._draw(), index))
                 images = augment_batch(self.images[pick], rng, self.config.augment)
                 targets = self.targets[pick]
                 if self.config.mixup_alpha > 0:
                     images, targets = mixup(images, targets, rng, self.config.mixup_alpha)
-                if self.teacher is not None:
-                    targets = blend(targets, self.teacher.probabilities(images), self.config.teacher_weight)
+                if self.config.teacher:
+                    targets = blend(targets, self._teacher_probabilities(images, index), self.config.teacher_weight)
                 return images[..., None], check_targets(targets), self.weights[pick]
 
+            def _teacher_probabilities(self, images: np.ndarray, index: int) -> np.ndarray:
+                known = self.views.get(self._draw(), index) if self.views is not None else None
+                if known is not None:
+                    return known
+                if self.teacher is None:
+                    self.teacher = Teacher(teacher_paths(self.config.teacher), self.teacher_threads)
+                probabilities = self.teacher.probabilities(images)
+                if self.views is not None:
+                    self.views.put(self._draw(), index, probabilities)
+                return probabilities
+
             def on_epoch_end(self) -> None:
+                if self.views is not None:
+                    self.views.save(self._draw())
                 self.epoch += 1
                 self._order = self._shuffle()
 
@@ -232,7 +263,8 @@ def train(
     if config.init_from:
         extra["init_sha256"] = _init_sha256(config, config_path if initial_epoch else None)
     config_path.write_text(json.dumps(asdict(config) | extra, indent=2))
-    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers, teacher_threads)
+    views = _teacher_views(config, run_dir, extra, len(train_split)) if config.teacher_views else None
+    sequence = FerSequence(train_split.images, targets, weights, config, initial_epoch, workers, teacher_threads, views)
     dev_x = (dev.images.astype(np.float32) / 255.0)[..., None]
     dev_y = np.eye(config.classes, dtype=np.float32)[dev.labels]
     callbacks = [
@@ -253,6 +285,15 @@ def train(
         verbose=2,
     )
     return last
+
+
+def _teacher_views(config: TrainConfig, run_dir: Path, extra: dict[str, Any], samples: int) -> TeacherViews:
+    """The run's store of teacher targets, keyed by everything that shapes a view's batches and their targets."""
+    if not config.teacher:
+        raise ValueError("--teacher-views keeps a teacher's targets: it needs --teacher")
+    shaping = {k: v for k, v in asdict(config).items() if k in VIEW_SHAPING}
+    key = views_key(shaping | {k: extra[k] for k in ("data_sha256", "teacher_sha256")} | {"samples": samples})
+    return TeacherViews(run_dir / VIEWS_FOLDER, config.teacher_views, samples, config.batch_size, key)
 
 
 def _init_sha256(config: TrainConfig, saved_config: Path | None) -> str:
@@ -379,6 +420,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
         "teacher_weight",
     ):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+    parser.add_argument(
+        "--teacher-views", type=int, default=defaults.teacher_views, metavar="K",
+        help="ask the teacher once for each of K fixed augmented views of the Training faces and replay them "
+        "(epoch e trains on view e mod K; training/teacher_views.py); 0: a new view every epoch",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for the backend (0: all)")
     parser.add_argument(
         "--stop-after", type=int, default=None, metavar="N",
@@ -401,6 +447,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, Path, bool, 
         parser.error("--stop-after must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.teacher_views < 0 or (args.teacher_views and not args.teacher):
+        parser.error("--teacher-views must be 0 or more, and needs --teacher")
     if args.teacher_threads < 0:
         parser.error("--teacher-threads must be 0 (one a core) or more")
     options = {

@@ -17,7 +17,16 @@ def test_a_calls_options_are_trains_keywords_and_the_rest_is_the_runs_config() -
     assert options == {"stop_after": 3, "workers": 1, "precision": None, "teacher_threads": 1}
 
 
-@pytest.mark.parametrize("argv", [["--stop-after", "0"], ["--workers", "0"], ["--teacher-threads", "-1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--stop-after", "0"],
+        ["--workers", "0"],
+        ["--teacher-threads", "-1"],
+        ["--teacher-views", "4"],  # no teacher to ask
+        ["--teacher", "t.onnx", "--teacher-views", "-1"],
+    ],
+)
 def test_impossible_call_options_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         parse_args(argv)

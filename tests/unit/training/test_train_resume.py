@@ -16,7 +16,7 @@ from training.checkpoint import default_checkpoint, load_checkpoint
 from training.models import build
 from training.npz_store import stored_sha256
 from training.resume_state import init_weights
-from training.train import TrainConfig, saved_precision, train
+from training.train import TrainConfig, prepare, saved_precision, train
 
 
 def test_resume_from_resume_npz_keeps_the_runs_architecture_and_schedule(tmp_path: Path, tiny_fer: Path) -> None:
@@ -112,3 +112,32 @@ def test_a_new_run_may_start_from_another_runs_weights_and_records_them(tmp_path
     assert config["init_from"] == str(start) and config["init_sha256"] == stored_sha256(start)
     with pytest.raises(ValueError, match=r"not a checkpoint of this architecture: it holds \d+ weights"):
         init_weights(build("emonet_wide", 7), start)
+
+
+def test_a_resumed_call_replays_the_stored_teacher_views(
+    tmp_path: Path, tiny_fer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``teacher_views=1``: the first epoch asks the teacher and stores the view; a resumed call reads it back."""
+    from training.distill import Teacher
+
+    teacher = Path(__file__).resolve().parents[3] / "models" / "emonet.onnx"
+    config = TrainConfig(
+        data=str(tiny_fer), arch="emonet_small", epochs=2, warmup_epochs=0, batch_size=32,
+        teacher=str(teacher), teacher_views=1,
+    )  # fmt: skip
+    asked: list[int] = []
+    real = Teacher.probabilities
+
+    def counted(self: Teacher, images: np.ndarray) -> np.ndarray:
+        asked.append(len(images))
+        return real(self, images)
+
+    monkeypatch.setattr(Teacher, "probabilities", counted)
+    faces = len(prepare(config)[0])  # the Training faces less the dev split
+    train(config, tmp_path / "run", resume=True, stop_after=1)
+    assert sum(asked) == faces
+    assert (tmp_path / "run" / "teacher_views" / "view-000.npz").exists()
+
+    train(config, tmp_path / "run", resume=True)
+    assert sum(asked) == faces  # epoch 2 replays view 0 from the file
+    assert len((tmp_path / "run" / "history.csv").read_text().splitlines()) == 1 + 2
