@@ -13,7 +13,8 @@ data, ``dev_fraction`` and ``seed`` in their ``config.json``); it refuses others
 
 A second table gives each run's epoch times (``timing.jsonl``) by Keras backend and precision: the epochs, the
 median and the range of their seconds. Epochs of one run can come from different hosts; the table says how a
-run was trained, it is not a benchmark.
+run was trained, it is not a benchmark. ``--timing-epochs 25-51`` limits that table to those epochs (one
+session's share of a run that spans several).
 """
 
 from __future__ import annotations
@@ -58,22 +59,40 @@ def format_table(names: list[str], rows: list[tuple[int, int, list[float]]]) -> 
     return "\n".join(lines)
 
 
-def epoch_seconds(run_dir: Path) -> dict[tuple[str, str], list[float]]:
-    """Each epoch's seconds in the run's ``timing.jsonl``, grouped by (backend, precision) in the order the run
-    first trained each way; empty where the run has no timing log."""
+EpochRange = tuple[int, int]
+
+
+def parse_epoch_range(text: str) -> EpochRange:
+    """``"25-51"`` as (25, 51); a single ``"7"`` as (7, 7). Raises ValueError on anything else."""
+    first, dash, last = text.partition("-")
+    try:
+        low, high = int(first), int(last if dash else first)
+    except ValueError:
+        raise ValueError(f"an epoch range is FIRST-LAST, e.g. 25-51, not {text!r}") from None
+    if low < 1 or high < low:
+        raise ValueError(f"an epoch range needs 1 <= FIRST <= LAST, not {text!r}")
+    return low, high
+
+
+def epoch_seconds(run_dir: Path, epochs: EpochRange | None = None) -> dict[tuple[str, str], list[float]]:
+    """Each epoch's seconds in the run's ``timing.jsonl`` (only those in ``epochs``, inclusive, where given),
+    grouped by (backend, precision) in the order the run first trained each way; empty where the run has no
+    timing log."""
     path = run_dir / TIMING_LOG
     groups: dict[tuple[str, str], list[float]] = {}
     for line in path.read_text().splitlines() if path.is_file() else []:
         entry = json.loads(line)
+        if epochs is not None and not epochs[0] <= int(entry["epoch"]) <= epochs[1]:
+            continue
         way = (entry.get("backend", "unknown"), entry.get("precision", "unknown"))
         groups.setdefault(way, []).append(float(entry["seconds"]))
     return groups
 
 
-def format_times(runs: list[Path]) -> str:
+def format_times(runs: list[Path], epochs: EpochRange | None = None) -> str:
     lines = ["run | backend | precision | epochs | median s | range s | hours", " | ".join("---" for _ in range(7))]
     for run in runs:
-        groups = epoch_seconds(run)
+        groups = epoch_seconds(run, epochs)
         if len(groups) > 1:  # a run trained more than one way: a row for all its epochs too
             groups[("all", "all")] = [s for seconds in groups.values() for s in seconds]
         for (backend, precision), seconds in groups.items():
@@ -93,16 +112,24 @@ def main(argv: list[str] | None = None) -> None:
         default="val_acc",
         help="history.csv column: dev (val_acc) or training accuracy (acc)",
     )
+    parser.add_argument(
+        "--timing-epochs", metavar="FIRST-LAST", default=None,
+        help="time only these epochs (inclusive), e.g. one session's share of a long run",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.window < 1:
         parser.error("--window must be at least 1")
+    try:
+        timing_epochs = None if args.timing_epochs is None else parse_epoch_range(args.timing_epochs)
+    except ValueError as error:
+        parser.error(str(error))
     keys = {run: dev_split_key(run) for run in args.runs}
     if len(set(keys.values())) > 1:
         parser.error("the runs do not share a dev split (data, dev_fraction, seed, classes): " + str(keys))
     rows = window_means([epoch_values(run, args.metric) for run in args.runs], args.window)
     print(format_table([run.name for run in args.runs], rows))
     print()
-    print(format_times(args.runs))
+    print(format_times(args.runs, timing_epochs))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.compare_runs import epoch_seconds, format_times, main, window_means
+from training.compare_runs import epoch_seconds, format_times, main, parse_epoch_range, window_means
 
 
 def _run(path: Path, val_accs: list[float], seed: int = 1234, train_acc: float = 0.5) -> Path:
@@ -77,3 +77,29 @@ def test_epoch_seconds_are_grouped_and_summed_up_by_backend_and_precision(tmp_pa
     one_way = _run(tmp_path / "one", [0.5])
     (one_way / "timing.jsonl").write_text(json.dumps({"epoch": 1, "seconds": 90.0, "backend": "torch"}) + "\n")
     assert format_times([one_way]).splitlines()[2:] == ["one | torch | unknown | 1 | 90 | 90-90 | 0.0"]
+
+
+def test_timing_epochs_limit_the_table_to_one_stretch_of_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = _run(tmp_path / "r", [0.5])
+    seconds = [500.0, 480.0, 900.0, 520.0, 510.0]
+    lines = [json.dumps({"epoch": i + 1, "seconds": s, "backend": "torch", "precision": "float32"}) for i, s in
+             enumerate(seconds)]  # fmt: skip
+    (run / "timing.jsonl").write_text("\n".join(lines) + "\n")
+    assert epoch_seconds(run, (2, 4)) == {("torch", "float32"): [480.0, 900.0, 520.0]}
+    main([str(run), "--window", "1", "--timing-epochs", "4-5"])
+    assert capsys.readouterr().out.splitlines()[-1] == "r | torch | float32 | 2 | 515 | 510-520 | 0.3"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("25-51", (25, 51)), ("7", (7, 7)), ("3-3", (3, 3))])
+def test_epoch_ranges_parse(text: str, expected: tuple[int, int]) -> None:
+    assert parse_epoch_range(text) == expected
+
+
+@pytest.mark.parametrize("text", ["51-25", "0-3", "a-b", "3-", "-4", "1-2-3"])
+def test_malformed_epoch_ranges_are_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ValueError, match="epoch range"):
+        parse_epoch_range(text)
+    with pytest.raises(SystemExit):
+        main([str(_run(tmp_path / "r", [0.5])), "--timing-epochs", text])
