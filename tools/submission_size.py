@@ -50,10 +50,8 @@ def blob_sizes(repo: Path, blobs: set[str]) -> dict[str, int]:
 def commit_changes(repo: Path, commit: str) -> list[tuple[str, str, str]]:
     """(old blob, new blob, path) for every file the commit changes against its first parent (or the empty
     tree, for a root commit)."""
-    parents = _git(repo, "rev-list", "--parents", "-n", "1", commit).decode().split()[1:]
-    args = ["diff-tree", "-r", "-z", "--no-commit-id", "--no-renames"]
-    args += [parents[0], commit] if parents else ["--root", commit]
-    fields = _git(repo, *args).decode().split("\0")
+    args = ["diff-tree", "-r", "-z", "--no-commit-id", "--no-renames", "--root", "--diff-merges=first-parent"]
+    fields = _git(repo, *args, commit).decode().split("\0")
     changes = []
     for meta, path in zip(fields[0::2], fields[1::2], strict=False):
         if meta.startswith(":"):
